@@ -1,0 +1,494 @@
+/*
+ * nnc.h — the compiler's one internal header, and a map of its architecture.
+ *
+ * nnc reads a .nn file and runs a flat pipeline (see main.c):
+ *
+ *   source_load  ->  parse_file (grammar/)  ->  lower_file  ->  shape_check  ->  emit/print
+ *      text            AST (this file)           IR             IR, shaped
+ *
+ * Each section below belongs to one .c file and says what that phase does.
+ * Every token, AST node and IR node carries a Loc so that any phase can
+ * report a diagnostic that points at the user's text.  Everything that lives
+ * as long as one compilation is allocated from that compilation's Arena; there
+ * is no global mutable state, so two compilations in one process are
+ * independent.
+ */
+#ifndef NNC_H
+#define NNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NNC_VERSION "0.1.0"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NNC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define NNC_NORETURN __attribute__((noreturn))
+#else
+#define NNC_PRINTF(fmt, args)
+#define NNC_NORETURN
+#endif
+
+/* Documented limits of the language (docs/LANGUAGE.md, "Limits"). */
+enum {
+	NNC_MAX_RANK = 8,          /* dimensions per tensor, batch excluded */
+	NNC_MAX_NAME = 64,         /* characters in an identifier */
+	NNC_MAX_DEPTH = 100,       /* nesting of expressions and parentheses */
+	NNC_MAX_ERRORS = 20,       /* errors reported before giving up */
+};
+
+/* ======================================================================
+ * arena.c — memory that lives as long as one compilation
+ * ====================================================================== */
+
+typedef struct Arena Arena;
+
+Arena *arena_new(void);
+/* Frees every block the arena handed out. */
+void arena_free(Arena *a);
+/* Zeroed memory, aligned for any type; never returns NULL (dies on OOM). */
+void *arena_alloc(Arena *a, size_t size);
+/* Zeroed array of n elements of size each, with an overflow check. */
+void *arena_array(Arena *a, size_t n, size_t size);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_strdup(Arena *a, const char *s);
+char *arena_printf(Arena *a, const char *fmt, ...) NNC_PRINTF(2, 3);
+
+/* Heap allocation for the few things that outlive an arena; die on OOM. */
+void *xmalloc(size_t size);
+void *xrealloc(void *p, size_t size);
+
+/* A growable array of pointers, backed by the heap until frozen into the
+ * arena with ptrvec_freeze (which frees the heap storage). */
+typedef struct PtrVec {
+	void **items;
+	int len, cap;
+} PtrVec;
+void ptrvec_push(PtrVec *v, void *item);
+void **ptrvec_freeze(PtrVec *v, Arena *a);
+
+/* Internal bug, never a user error: prints file:line and aborts. */
+NNC_NORETURN void nnc_die(const char *file, int line, const char *fmt, ...)
+	NNC_PRINTF(3, 4);
+#define DIE(...) nnc_die(__FILE__, __LINE__, __VA_ARGS__)
+#define ASSERT(c) ((c) ? (void)0 : DIE("assertion failed: %s", #c))
+
+/* ======================================================================
+ * source.c — source text and its line map
+ * ====================================================================== */
+
+/* A span of source text: 1-based lines and columns, inclusive at both ends.
+ * The field names are those of bison's default YYLTYPE, so the parser uses
+ * Loc directly as its location type.  first_line == 0 means "no location". */
+typedef struct Loc {
+	int first_line, first_column;
+	int last_line, last_column;
+} Loc;
+
+typedef struct Source {
+	const char *name;          /* as the user wrote it on the command line */
+	const char *text;          /* NUL-terminated copy; may contain NULs */
+	size_t len;
+	int nlines;
+	size_t *line_start;        /* byte offset of each line, 1-based index */
+} Source;
+
+/* Reads a whole file into the arena.  Returns NULL and fills err on failure. */
+Source *source_load(Arena *a, const char *path, char *err, size_t errlen);
+/* Wraps text already in memory (used by tests and the fuzzer). */
+Source *source_from_memory(Arena *a, const char *name, const char *text,
+                           size_t len);
+/* The text of 1-based line n, without its newline; *len receives its length. */
+const char *source_line(const Source *s, int n, size_t *len);
+Loc loc_span(Loc a, Loc b);
+
+/* ======================================================================
+ * diag.c — gcc/clang-style diagnostics
+ * ====================================================================== */
+
+typedef enum DiagLevel { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagLevel;
+
+typedef struct Diag {
+	const Source *src;
+	FILE *out;
+	int nerrors, nwarnings;
+	int max_errors;            /* stop printing errors after this many */
+	bool color;                /* ANSI colours, only on a terminal */
+	bool suppress_notes;       /* the error they belong to was not shown */
+} Diag;
+
+void diag_init(Diag *d, const Source *src, FILE *out);
+/* `file:line:col: error: msg`, the source line, and a ^~~~ underline.
+ * A note that follows attaches to the last error or warning. */
+void diag_error(Diag *d, Loc loc, const char *fmt, ...) NNC_PRINTF(3, 4);
+void diag_warning(Diag *d, Loc loc, const char *fmt, ...) NNC_PRINTF(3, 4);
+void diag_note(Diag *d, Loc loc, const char *fmt, ...) NNC_PRINTF(3, 4);
+/* Prints the closing "N errors generated." line if there were any. */
+void diag_finish(Diag *d);
+
+/* The candidate closest to name by edit distance, or NULL if none is close
+ * enough to be a plausible typo.  cands is NULL-terminated. */
+const char *diag_suggest(const char *name, const char *const *cands);
+
+/* ======================================================================
+ * ast.c — the syntax tree the parser builds, and its printer (--dump=ast)
+ * ====================================================================== */
+
+/* Expressions of custom activations.  After expr_resolve, EXPR_CALL nodes
+ * name a built-in function (fn != FN_NONE); calls of other custom
+ * activations have been inlined. */
+#define NNC_FUNCS(X) \
+	X(FN_EXP, "exp") X(FN_LOG, "log") X(FN_SQRT, "sqrt") X(FN_SIN, "sin") \
+	X(FN_COS, "cos") X(FN_TAN, "tan") X(FN_TANH, "tanh") \
+	X(FN_SIGMOID, "sigmoid") X(FN_RELU, "relu") X(FN_ABS, "abs") \
+	X(FN_STEP, "step")
+/* FN_STEP (1 for x > 0, else 0) is not in the language: it appears only in
+ * derivatives (relu' and abs' are built from it). */
+
+typedef enum Func {
+	FN_NONE,
+#define X(e, s) e,
+	NNC_FUNCS(X)
+#undef X
+	FN_COUNT
+} Func;
+extern const char *const func_names[FN_COUNT];
+
+typedef enum ExprKind {
+	EXPR_NUM, EXPR_VAR, EXPR_NEG, EXPR_ADD, EXPR_SUB, EXPR_MUL, EXPR_DIV,
+	EXPR_POW, EXPR_CALL
+} ExprKind;
+
+typedef struct Expr {
+	ExprKind kind;
+	Loc loc;
+	double num;                /* EXPR_NUM */
+	const char *name;          /* EXPR_VAR, EXPR_CALL: as written */
+	Func fn;                   /* EXPR_CALL, after resolution */
+	struct Expr *lhs, *rhs;    /* operands; EXPR_CALL's argument is lhs */
+} Expr;
+
+/* A value in a layer argument or a setting: 8, -0.5, tanh, true, adam(...) */
+typedef enum ValueKind { VAL_NUM, VAL_IDENT, VAL_CALL } ValueKind;
+
+typedef struct AstArg AstArg;
+
+typedef struct AstValue {
+	ValueKind kind;
+	Loc loc;
+	double num;                /* VAL_NUM, sign included */
+	bool is_int;               /* VAL_NUM written without '.' or exponent */
+	const char *text;          /* VAL_NUM: as written; VAL_IDENT/CALL: name */
+	AstArg *args;              /* VAL_CALL */
+	int nargs;
+} AstValue;
+
+struct AstArg {
+	Loc loc;
+	const char *name;          /* keyword, or NULL for a positional arg */
+	Loc name_loc;
+	AstValue *value;
+	AstArg *next;
+};
+
+/* One step of a chain: `dense(4, tanh)`, `relu`, `x` (a tensor name),
+ * `concat(a, b)`.  Whether a bare name is a tensor or a layer is decided
+ * during lowering. */
+typedef struct AstStep {
+	Loc loc;                   /* whole step, name through ')' */
+	const char *name;
+	Loc name_loc;
+	bool has_parens;
+	AstArg *args;
+	int nargs;
+	struct AstStep *next;
+} AstStep;
+
+typedef enum StmtKind {
+	STMT_INPUT,                /* input NAME[d, ...] */
+	STMT_ASSIGN,               /* NAME = chain */
+	STMT_OUTPUT,               /* output NAME [= chain] */
+	STMT_CHAIN,                /* chain */
+	STMT_SETTING,              /* NAME value, value ... */
+} StmtKind;
+
+typedef struct AstStmt {
+	StmtKind kind;
+	Loc loc;
+	const char *name;          /* INPUT/ASSIGN/OUTPUT: tensor; SETTING: key */
+	Loc name_loc;
+	AstStep *chain;            /* ASSIGN, OUTPUT (may be NULL), CHAIN */
+	AstValue **values;         /* INPUT: dims; SETTING: values */
+	int nvalues;
+	struct AstStmt *next;
+} AstStmt;
+
+typedef struct AstModel {
+	Loc loc;
+	const char *name;
+	Loc name_loc;
+	AstStmt *stmts;
+	struct AstModel *next;
+} AstModel;
+
+typedef struct AstActivation {
+	Loc loc;
+	const char *name;
+	Loc name_loc;
+	const char *param;         /* the parameter's name, normally x */
+	Loc param_loc;
+	Expr *body;
+	struct AstActivation *next;
+} AstActivation;
+
+typedef struct AstFile {
+	const Source *src;
+	AstModel *models;          /* in source order */
+	AstActivation *activations;
+} AstFile;
+
+/* Prints the tree in a stable, indented text form for golden tests. */
+void ast_dump(FILE *out, const AstFile *f);
+
+/* ======================================================================
+ * parse.c + grammar/nn.y + grammar/nn.l — text to AST
+ * ====================================================================== */
+
+/* Parses the whole source, reporting syntax errors (with recovery) to d.
+ * Always returns a file (possibly with fewer statements than written). */
+AstFile *parse_file(Arena *a, const Source *src, Diag *d);
+
+/* ======================================================================
+ * expr.c — custom activations: resolution, derivative, simplification
+ * ====================================================================== */
+
+/* Resolves every custom activation of f: checks names (unknown functions,
+ * variables other than the parameter, recursion), inlines calls of other
+ * custom activations, and derives the derivative.  Reports errors to d. */
+typedef struct CustomAct {
+	const char *name;
+	Loc loc;                   /* the definition's name */
+	const char *param;
+	Expr *f;                   /* resolved body, variable renamed to "x" */
+	Expr *df;                  /* simplified derivative d f / d x */
+	bool ok;                   /* false if the definition had errors */
+} CustomAct;
+
+/* Returns a NULL-terminated array, one per definition, in source order. */
+CustomAct **expr_resolve_all(Arena *a, const AstFile *f, Diag *d);
+Expr *expr_diff(Arena *a, const Expr *e);
+Expr *expr_simplify(Arena *a, const Expr *e);
+/* Value at x of a resolved expression (built-ins only, no calls left). */
+double expr_eval(const Expr *e, double x);
+/* Prints an expression with minimal parentheses, e.g. `x * sigmoid(x)`;
+ * numbers in the shortest form that reads back exactly. */
+void expr_print(FILE *out, const Expr *e);
+
+/* ======================================================================
+ * ir.c — the IR: one graph of typed nodes per model, in topological order
+ * ====================================================================== */
+
+/* Built-in activations.  ACT_CUSTOM refers to a CustomAct. */
+#define NNC_ACTS(X) \
+	X(ACT_LINEAR, "linear") X(ACT_SIGMOID, "sigmoid") X(ACT_TANH, "tanh") \
+	X(ACT_RELU, "relu") X(ACT_SOFTMAX, "softmax") X(ACT_SIN, "sin") \
+	X(ACT_COS, "cos")
+
+typedef enum ActKind {
+#define X(e, s) e,
+	NNC_ACTS(X)
+#undef X
+	ACT_CUSTOM,
+} ActKind;
+extern const char *const act_names[ACT_CUSTOM];
+
+typedef struct Activation {
+	ActKind kind;
+	const CustomAct *custom;   /* ACT_CUSTOM */
+} Activation;
+const char *act_name(Activation a);
+
+/* The op table: enum, the name users and summaries see, and the Keras class
+ * name printed in summaries.  Shape rules live in shape.c, keyed by op. */
+#define NNC_OPS(X) \
+	X(OP_INPUT,   "input",    "InputLayer") \
+	X(OP_DENSE,   "dense",    "Dense") \
+	X(OP_ACT,     "activation", "Activation") \
+	X(OP_DROPOUT, "dropout",  "Dropout") \
+	X(OP_FLATTEN, "flatten",  "Flatten") \
+	X(OP_ADD,     "add",      "Add") \
+	X(OP_CONCAT,  "concat",   "Concatenate")
+
+typedef enum Op {
+#define X(e, s, k) e,
+	NNC_OPS(X)
+#undef X
+	OP_COUNT
+} Op;
+extern const char *const op_names[OP_COUNT];
+extern const char *const op_classes[OP_COUNT];
+
+/* Shape of one example (the batch dimension is implicit).  rank < 0 means
+ * unknown: a node whose shape check failed, whose users stay quiet. */
+typedef struct Shape {
+	int rank;
+	int64_t dims[NNC_MAX_RANK];
+} Shape;
+
+int64_t shape_size(Shape s);           /* product of dims; -1 if unknown */
+bool shape_equal(Shape a, Shape b);
+/* "[16]", "[28, 28]", "[?]" — in the arena. */
+const char *shape_str(Arena *a, Shape s);
+
+typedef struct IrNode IrNode;
+struct IrNode {
+	int id;                    /* index in IrModel.nodes */
+	Op op;
+	Loc loc;                   /* the step (or input statement) it came from */
+	const char *name;          /* stable layer name: dense_1, deep, x, ... */
+	const char *tensor;        /* user tensor name bound to it, or NULL */
+	Loc tensor_loc;            /* where that name was bound */
+	IrNode **inputs;
+	int ninputs;
+	Shape shape;               /* output shape, per example */
+
+	/* OP_DENSE */
+	int64_t units;
+	bool use_bias;
+	Shape wshape, bshape;      /* PyTorch layout: weight [out, in], bias [out] */
+	/* OP_DENSE and OP_ACT */
+	Activation act;
+	/* OP_DROPOUT */
+	double rate;
+
+	int64_t nparams;
+	bool reaches_output;
+};
+
+#define NNC_LOSSES(X) \
+	X(LOSS_NONE, "none") X(LOSS_MSE, "mse") X(LOSS_MAE, "mae") \
+	X(LOSS_BCE, "binary_crossentropy") \
+	X(LOSS_CCE, "categorical_crossentropy") \
+	X(LOSS_SCCE, "sparse_categorical_crossentropy")
+typedef enum Loss {
+#define X(e, s) e,
+	NNC_LOSSES(X)
+#undef X
+	LOSS_COUNT
+} Loss;
+extern const char *const loss_names[LOSS_COUNT];
+
+#define NNC_METRICS(X) \
+	X(METRIC_ACCURACY, "accuracy") X(METRIC_MAE, "mae") X(METRIC_MSE, "mse")
+typedef enum Metric {
+#define X(e, s) e,
+	NNC_METRICS(X)
+#undef X
+	METRIC_COUNT
+} Metric;
+extern const char *const metric_names[METRIC_COUNT];
+
+/* Optimizers and their hyperparameters, with Keras's defaults and the
+ * allowed range: (optimizer, field, name, default, min, min inclusive, max,
+ * max inclusive, is boolean).  One row per hyperparameter, in positional
+ * order, so the table answers parsing, defaults, checks and printing. */
+#define NNC_OPTIMIZERS(X) \
+	X(OPT_SGD, "sgd") X(OPT_ADAM, "adam") X(OPT_RMSPROP, "rmsprop") \
+	X(OPT_ADAGRAD, "adagrad")
+typedef enum OptKind {
+#define X(e, s) e,
+	NNC_OPTIMIZERS(X)
+#undef X
+	OPT_COUNT
+} OptKind;
+extern const char *const opt_names[OPT_COUNT];
+
+#define NNC_OPT_PARAMS(X) \
+	X(OPT_SGD,     learning_rate, "learning_rate", 0.01,  0, false, 1e30, true, false) \
+	X(OPT_SGD,     momentum,      "momentum",      0.0,   0, true,  1,    false, false) \
+	X(OPT_SGD,     nesterov,      "nesterov",      0.0,   0, true,  1,    true, true) \
+	X(OPT_ADAM,    learning_rate, "learning_rate", 0.001, 0, false, 1e30, true, false) \
+	X(OPT_ADAM,    beta_1,        "beta_1",        0.9,   0, true,  1,    false, false) \
+	X(OPT_ADAM,    beta_2,        "beta_2",        0.999, 0, true,  1,    false, false) \
+	X(OPT_ADAM,    epsilon,       "epsilon",       1e-7,  0, false, 1e30, true, false) \
+	X(OPT_RMSPROP, learning_rate, "learning_rate", 0.001, 0, false, 1e30, true, false) \
+	X(OPT_RMSPROP, rho,           "rho",           0.9,   0, true,  1,    false, false) \
+	X(OPT_RMSPROP, momentum,      "momentum",      0.0,   0, true,  1,    false, false) \
+	X(OPT_RMSPROP, epsilon,       "epsilon",       1e-7,  0, false, 1e30, true, false) \
+	X(OPT_ADAGRAD, learning_rate, "learning_rate", 0.001, 0, false, 1e30, true, false) \
+	X(OPT_ADAGRAD, initial_accumulator_value, "initial_accumulator_value", 0.1, 0, true, 1e30, true, false) \
+	X(OPT_ADAGRAD, epsilon,       "epsilon",       1e-7,  0, false, 1e30, true, false)
+
+typedef struct Optimizer {
+	OptKind kind;
+	double learning_rate, momentum, nesterov;  /* sgd (+ rmsprop momentum) */
+	double beta_1, beta_2, epsilon;            /* adam (+ others' epsilon) */
+	double rho;                                /* rmsprop */
+	double initial_accumulator_value;          /* adagrad */
+} Optimizer;
+
+/* Training settings in force, defaults filled in.  *_loc point at the
+ * setting statement, or have first_line 0 when the default applies. */
+typedef struct Training {
+	Loss loss;
+	Loc loss_loc;
+	Optimizer opt;
+	Loc opt_loc;
+	bool metrics[METRIC_COUNT];
+	Loc metric_loc[METRIC_COUNT];
+	int64_t batch, epochs;
+	uint64_t seed;
+	bool shuffle;
+} Training;
+
+typedef struct IrModel {
+	const char *name;
+	Loc loc;                   /* the model's name in `model NAME {` */
+	IrNode **nodes;            /* topological order; nodes[0] is the input */
+	int nnodes;
+	IrNode *input, *output;
+	Training train;
+	int64_t total_params;
+	bool ok;                   /* no errors in this model */
+} IrModel;
+
+typedef struct IrProgram {
+	const Source *src;
+	IrModel **models;          /* in source order */
+	int nmodels;
+	CustomAct **acts;          /* NULL-terminated */
+} IrProgram;
+
+/* Prints the IR in a stable text form (--dump=ir), custom activations with
+ * their derivatives first. */
+void ir_dump(FILE *out, const IrProgram *p);
+
+/* ======================================================================
+ * lower.c — name resolution and lowering of the AST to IR
+ * ====================================================================== */
+
+/* Resolves tensor, layer, activation, loss, optimizer and setting names,
+ * builds each model's graph in topological order, and assigns the stable
+ * layer names.  Reports unknown names (with suggestions), redefinitions and
+ * bad argument values to d.  Shapes are left for shape_check. */
+IrProgram *lower_file(Arena *a, const AstFile *f, CustomAct **acts, Diag *d);
+
+/* ======================================================================
+ * shape.c — shape inference and model-level checks
+ * ====================================================================== */
+
+/* Computes every node's shape and parameter shapes, and checks that layers
+ * fit together, that sizes do not overflow, that the loss and metrics fit
+ * the output, and which tensors reach the output. */
+void shape_check(Arena *a, IrProgram *p, Diag *d);
+
+/* ======================================================================
+ * summary.c — Keras-style summary (nnc check) and Graphviz DOT (nnc graph)
+ * ====================================================================== */
+
+void summary_print(FILE *out, Arena *a, const IrModel *m);
+void graph_print(FILE *out, Arena *a, const IrModel *m);
+
+#endif /* NNC_H */
