@@ -7,6 +7,7 @@
 #   NAME.ir    nnc check --dump=ir NAME.nn
 #   NAME.ast   nnc check --dump=ast NAME.nn
 #   NAME.dot   nnc graph NAME.nn
+#   NAME.gen   nnc build NAME.nn -o DIR, then the generated DIR/*.h and DIR/*.c
 #
 # A first line `# args: ...` in NAME.nn replaces the command's options.
 # The command runs inside the group's folder so messages name just NAME.nn.
@@ -28,11 +29,23 @@ run_case() { # dir name ext
 	ir)      args="check --dump=ir" ;;
 	ast)     args="check --dump=ast" ;;
 	dot)     args="graph" ;;
+	gen)     args="build" ;;
 	esac
 	custom=$(sed -n '1s/^# args: *//p' "$dir/$name.nn")
 	[ -n "$custom" ] && args=$custom
-	# shellcheck disable=SC2086 # args is a word list on purpose
-	(cd "$dir" && "$nnc" $args "$name.nn" >"$tmp" 2>&1; echo "[exit $?]" >>"$tmp")
+	if [ "$ext" = gen ]; then
+		out=$(mktemp -d)
+		# shellcheck disable=SC2086 # args is a word list on purpose
+		(cd "$dir" && "$nnc" $args "$name.nn" -o "$out" >"$tmp" 2>&1
+		 echo "[exit $?]" >>"$tmp"
+		 for f in "$out"/*.h "$out"/*.c; do
+			[ -f "$f" ] && { echo "==> $(basename "$f") <=="; cat "$f"; }
+		 done >>"$tmp")
+		rm -rf "$out"
+	else
+		# shellcheck disable=SC2086 # args is a word list on purpose
+		(cd "$dir" && "$nnc" $args "$name.nn" >"$tmp" 2>&1; echo "[exit $?]" >>"$tmp")
+	fi
 	if [ "$update" = --update ]; then
 		cp "$tmp" "$dir/$name.$ext"
 		pass=$((pass + 1))
@@ -50,7 +63,7 @@ for nn in "$root"/*/*.nn; do
 	dir=$(dirname "$nn")
 	name=$(basename "$nn" .nn)
 	found=0
-	for ext in out err ir ast dot; do
+	for ext in out err ir ast dot gen; do
 		if [ -f "$dir/$name.$ext" ]; then
 			run_case "$dir" "$name" "$ext"
 			found=1
@@ -60,7 +73,7 @@ for nn in "$root"/*/*.nn; do
 		if [ "$update" = --update ]; then
 			run_case "$dir" "$name" out
 		else
-			echo "FAIL: $nn has no expected output (.out, .err, .ir, .ast or .dot)"
+			echo "FAIL: $nn has no expected output (.out, .err, .ir, .ast, .dot or .gen)"
 			fail=$((fail + 1))
 		fi
 	fi
