@@ -22,7 +22,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 
 # Debian packages the build and the tests need.
-DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev \
+DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev zlib1g-dev \
                 clang graphviz
 
 # The warnings our own code must be free of, with gcc and clang alike.
@@ -41,8 +41,8 @@ CFLAGS   ?= $(OPT) -g
 CPPFLAGS := -Icompiler -I$(BUILD)/grammar -Iruntime -D_POSIX_C_SOURCE=200809L
 ALLFLAGS  = -std=c11 $(CFLAGS) $(SANFLAGS) $(CPPFLAGS) -MMD -MP
 # Libraries are looked up when a recipe runs, after `make deps`.
-PKG_RT    = $(shell pkg-config --cflags openblas libcjson)
-LIBS_RT   = $(shell pkg-config --libs openblas libcjson) -lm
+PKG_RT    = $(shell pkg-config --cflags openblas libcjson zlib)
+LIBS_RT   = $(shell pkg-config --libs openblas libcjson zlib) -lm
 LIBS_TEST = $(shell pkg-config --libs check) $(LIBS_RT)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
@@ -77,7 +77,7 @@ deps:
 	  exit 1; \
 	fi
 
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@$(MAKE) --no-print-directory deps
 	@mkdir -p $(@D) && touch $@
 
