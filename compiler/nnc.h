@@ -278,6 +278,18 @@ typedef struct CustomAct {
 
 /* Returns a NULL-terminated array, one per definition, in source order. */
 CustomAct **expr_resolve_all(Arena *a, const AstFile *f, Diag *d);
+
+/* Size limits that expr_resolve_all enforces (reporting "too large"), so
+ * that every later walk of an ok CustomAct's f and df may simply recurse:
+ * f, after inlining, has at most EXPR_MAX_NODES nodes and depth
+ * EXPR_MAX_DEPTH; df at most EXPR_MAX_DERIV_NODES and EXPR_MAX_DERIV_DEPTH.
+ * Nodes are counted as a tree walk sees them (shared subtrees once per use). */
+enum {
+	EXPR_MAX_NODES = 100000,
+	EXPR_MAX_DEPTH = 1000,
+	EXPR_MAX_DERIV_NODES = 1000000,
+	EXPR_MAX_DERIV_DEPTH = 4000,
+};
 Expr *expr_diff(Arena *a, const Expr *e);
 Expr *expr_simplify(Arena *a, const Expr *e);
 /* Value at x of a resolved expression (built-ins only, no calls left). */
@@ -365,7 +377,29 @@ struct IrNode {
 
 	int64_t nparams;
 	bool reaches_output;
+	bool error;                /* lowering reported an error here: the node
+	                              is a placeholder, its shape stays unknown
+	                              and its users stay quiet */
 };
+
+/* The kind a layer is counted and described by: "dense", "concat", and for
+ * activation layers the activation's name ("relu", "swish"). */
+const char *ir_node_kind(const IrNode *n);
+/* The name to show users for the tensor n makes: its tensor name if bound,
+ * else its layer name. */
+const char *ir_node_label(const IrNode *n);
+
+/* Every buffer (one example's tensor, a layer's parameters, a batch of one
+ * tensor, all parameters) is limited to this many elements: the runtime's
+ * GEMM and the generated loops index with int. */
+#define IR_MAX_ELEMS INT64_C(2147483647)
+
+/* Shortest decimal that reads back as x ("0.01", "1e-07", "3");
+ * buf needs IR_NUM_BUF bytes.  Returns buf. */
+enum { IR_NUM_BUF = 32 };
+char *ir_fmt_num(char *buf, double x);
+/* n with thousands separators, like Keras's "Total params: 235,146". */
+char *ir_fmt_count(char *buf, int64_t n);
 
 #define NNC_LOSSES(X) \
 	X(LOSS_NONE, "none") X(LOSS_MSE, "mse") X(LOSS_MAE, "mae") \
@@ -429,6 +463,31 @@ typedef struct Optimizer {
 	double initial_accumulator_value;          /* adagrad */
 } Optimizer;
 
+/* NNC_OPT_PARAMS as data: one row per hyperparameter, in positional order
+ * within each optimizer. */
+typedef struct OptParam {
+	OptKind opt;
+	const char *name;
+	size_t offset;             /* of the double in Optimizer */
+	double def;
+	double min;
+	bool min_incl;
+	double max;                /* 1e30 means "no upper bound" */
+	bool max_incl;
+	bool is_bool;              /* stored as 0 or 1 */
+} OptParam;
+extern const OptParam opt_params[];
+extern const int opt_nparams;
+
+/* The optimizer k with every hyperparameter at its default. */
+Optimizer ir_opt_default(OptKind k);
+double ir_opt_get(const Optimizer *o, const OptParam *p);
+void ir_opt_set(Optimizer *o, const OptParam *p, double v);
+/* Writes "sgd(learning_rate=0.01, momentum=0, nesterov=false)" into buf,
+ * which needs IR_OPT_BUF bytes.  Returns buf. */
+enum { IR_OPT_BUF = 256 };
+char *ir_fmt_opt(char *buf, const Optimizer *o);
+
 /* Training settings in force, defaults filled in.  *_loc point at the
  * setting statement, or have first_line 0 when the default applies. */
 typedef struct Training {
@@ -490,5 +549,72 @@ void shape_check(Arena *a, IrProgram *p, Diag *d);
 
 void summary_print(FILE *out, Arena *a, const IrModel *m);
 void graph_print(FILE *out, Arena *a, const IrModel *m);
+
+/* ======================================================================
+ * plan.c — the memory plan of one model, for the C back end
+ * ====================================================================== */
+
+/* What the generated code keeps for one IR node.  Offsets count elements:
+ * weight and bias in the parameter block, the rest in the activation block
+ * (each buffer holds a batch, Plan.batch rows); -1 means "none". */
+typedef struct NodePlan {
+	const IrNode *node;
+	const IrNode *root;        /* whose buffers it uses: itself, or for a
+	                              view the node it is a view of */
+	bool view;                 /* flatten, linear activation: no code */
+	bool live;                 /* reaches the output, so it is computed */
+	bool grad_flows;           /* it or a node upstream has parameters */
+	bool grad;                 /* training needs d loss / d output */
+	bool unrolled;             /* dense: scalar code, not GEMM */
+	bool fused;                /* the output, activation fused with loss */
+	int64_t weight, bias;      /* parameter block */
+	int64_t y, z, mask, dy;    /* output, pre-activation (dense), dropout
+	                              mask, gradient of the output */
+	bool *dx_assign;           /* [ninputs]: backward's write of input k's
+	                              gradient is the first (=) or not (+=) */
+} NodePlan;
+
+typedef struct Plan {
+	const IrModel *model;
+	NodePlan *nodes;           /* indexed by IrNode.id */
+	bool training;             /* the model has a loss */
+	bool fused;                /* the loss is computed from logits */
+	int64_t batch;             /* rows of every activation buffer */
+	int64_t nparams;           /* == model->total_params */
+	int64_t nacts;             /* elements of the activation block */
+	int nslots;                /* optimizer state, in blocks of nparams */
+	int64_t target_size;       /* values per target row */
+	int nmetrics;              /* metrics enabled */
+} Plan;
+
+/* Plans a model that passed every check (m->ok); dense layers with
+ * in * units <= unroll_limit are marked for unrolled scalar code.  A
+ * violated IR invariant is an internal error (DIE). */
+Plan *plan_model(Arena *a, const IrModel *m, int64_t unroll_limit);
+/* Whether an activation's derivative needs the pre-activation (sin, cos,
+ * custom) rather than the output alone. */
+bool plan_act_needs_z(Activation act);
+
+/* ======================================================================
+ * emit.c — the C back end: NAME.h and NAME.c for one model (nnc build)
+ * ====================================================================== */
+
+typedef struct EmitOptions {
+	const char *source;        /* the .nn path as given, for the banner */
+	bool f64;                  /* --precision f64: double, not float */
+	int64_t unroll_limit;      /* --unroll-limit: multiply-adds per example */
+} EmitOptions;
+
+enum { EMIT_DEFAULT_UNROLL = 64 };
+
+/* Writes the header (to h) and the implementation (to c) of model m of p,
+ * which must have passed every check.  The text depends only on the IR and
+ * the options, so the same input gives byte-identical files.  docs/API.md
+ * describes the generated API. */
+void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
+                const IrModel *m, const EmitOptions *o);
+/* Whether name can be a model name in generated C: not a C keyword or a
+ * name the generated files or the C library already use. */
+bool emit_name_ok(const char *name);
 
 #endif /* NNC_H */
