@@ -54,7 +54,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo deps clean unit golden warnings
+.PHONY: all test demo deps clean unit golden warnings numeric reference
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
 # --- dependencies -------------------------------------------------------
@@ -130,6 +130,14 @@ unit: $(BUILD)/unit-tests
 golden: $(BUILD)/nnc
 	tests/golden/run.sh $(BUILD)/nnc
 
+# Generated C: finite-difference gradient checks, gcc/clang -Werror builds.
+numeric: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	tests/numeric/run.sh $(BUILD)/nnc $(BUILD)
+
+# Generated C against reference values computed with PyTorch (committed).
+reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	tests/reference/run.sh $(BUILD)/nnc $(BUILD)
+
 # Our sources must also be warning-free under the other compiler.
 warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	@echo "checking warnings with $(CC_ALT)"
@@ -137,7 +145,7 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
 
-test: all unit golden warnings
+test: all unit golden warnings numeric reference
 	@echo "all tests passed"
 
 # --- demo --------------------------------------------------------------

@@ -8,9 +8,11 @@
  * problem.  Exit status: 0 clean (warnings allowed), 1 errors in the input,
  * 2 usage errors.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nnc.h"
 
@@ -25,6 +27,9 @@ typedef struct Options {
 	const char *file;          /* the one being compiled */
 	const char *model;         /* --model NAME, or NULL for every model */
 	Dump dump;
+	const char *outdir;        /* build: -o DIR */
+	bool f64;                  /* build: --precision f64 */
+	int64_t unroll_limit;      /* build: --unroll-limit N */
 } Options;
 
 typedef struct Command {
@@ -36,6 +41,7 @@ typedef struct Command {
 
 static int run_check(const Options *o);
 static int run_graph(const Options *o);
+static int run_build(const Options *o);
 
 static const Command commands[] = {
 	{"check", "check model files and print a summary of each model",
@@ -61,6 +67,26 @@ static const Command commands[] = {
 	 "options:\n"
 	 "  --model NAME   print only the model NAME\n",
 	 run_graph},
+	{"build", "generate C that trains and runs each model",
+	 "usage: nnc build FILE.nn... [--model NAME] [-o DIR] [--precision f32|f64]\n"
+	 "                 [--unroll-limit N]\n"
+	 "\n"
+	 "Writes DIR/NAME.h and DIR/NAME.c for each model (or only NAME): C99\n"
+	 "that creates, trains, evaluates and runs the model.  Compile them\n"
+	 "with your program:\n"
+	 "  cc -std=c99 -Iruntime -IDIR main.c DIR/NAME.c build/libnnrt.a \\\n"
+	 "     $(pkg-config --libs openblas libcjson) -lm\n"
+	 "docs/API.md describes the generated functions.\n"
+	 "\n"
+	 "options:\n"
+	 "  --model NAME        build only the model NAME\n"
+	 "  -o DIR              write the files into DIR (default: .)\n"
+	 "  --precision f32     float everywhere (the default)\n"
+	 "  --precision f64     double everywhere\n"
+	 "  --unroll-limit N    unroll dense layers of at most N multiply-adds\n"
+	 "                      per example into scalar code; larger ones call\n"
+	 "                      GEMM (default 64; 0 never unrolls)\n",
+	 run_build},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -207,6 +233,75 @@ static int run_graph(const Options *o)
 	return finish(&c);
 }
 
+/* DIR/NAME.EXT, written from memory; reports failures and returns false. */
+static bool write_file(const char *dir, const char *name, const char *ext,
+                       const char *text, size_t len)
+{
+	size_t n = strlen(dir) + strlen(name) + strlen(ext) + 3;
+	char *path = xmalloc(n);
+	snprintf(path, n, "%s/%s.%s", dir, name, ext);
+	FILE *f = fopen(path, "wb");
+	bool ok = f && fwrite(text, 1, len, f) == len;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "nnc: error: cannot write %s: %s\n", path,
+		        strerror(errno));
+	free(path);
+	return ok;
+}
+
+static int run_build(const Options *o)
+{
+	Compilation c = {0};
+	if (!compile(&c, o)) {
+		arena_free(c.arena);
+		return EXIT_ERRORS;
+	}
+	int n = 0;
+	IrModel **models = select_models(&c, o, &n);
+	if (!models || c.diag.nerrors)
+		return finish(&c);
+	for (int i = 0; i < n; i++)
+		if (!emit_name_ok(models[i]->name))
+			diag_error(&c.diag, models[i]->loc, "the model name '%s' cannot "
+			           "be used in generated C: it is a C keyword or a name "
+			           "the generated code or the C library uses; rename "
+			           "the model", models[i]->name);
+	if (c.diag.nerrors)
+		return finish(&c);
+	const char *dir = o->outdir ? o->outdir : ".";
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "nnc: error: cannot create directory %s: %s\n", dir,
+		        strerror(errno));
+		arena_free(c.arena);
+		return EXIT_ERRORS;
+	}
+	EmitOptions eo = {
+		.source = o->file,
+		.f64 = o->f64,
+		.unroll_limit = o->unroll_limit,
+	};
+	int status = 0;
+	for (int i = 0; i < n && status == 0; i++) {
+		char *h = NULL, *cs = NULL;
+		size_t hlen = 0, clen = 0;
+		FILE *hf = open_memstream(&h, &hlen), *cf = open_memstream(&cs, &clen);
+		if (!hf || !cf)
+			DIE("open_memstream failed");
+		emit_model(hf, cf, c.arena, c.ir, models[i], &eo);
+		fclose(hf);
+		fclose(cf);
+		if (!write_file(dir, models[i]->name, "h", h, hlen) ||
+		    !write_file(dir, models[i]->name, "c", cs, clen))
+			status = EXIT_ERRORS;
+		free(h);
+		free(cs);
+	}
+	int s = finish(&c);
+	return s > status ? s : status;
+}
+
 static const Command *find_command(const char *name)
 {
 	for (int i = 0; i < NCOMMANDS; i++)
@@ -247,7 +342,8 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[1]);
 	}
 
-	Options o = {.command = cmd->name};
+	Options o = {.command = cmd->name, .unroll_limit = EMIT_DEFAULT_UNROLL};
+	bool build = cmd->run == run_build;
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -267,6 +363,33 @@ int main(int argc, char **argv)
 			else
 				return usage_error("--dump takes 'ast' or 'ir', not '%s'",
 				                   arg + 7);
+		} else if (build && !strcmp(arg, "-o")) {
+			if (++i == argc)
+				return usage_error("-o needs a directory");
+			o.outdir = argv[i];
+		} else if (build && (!strcmp(arg, "--precision") ||
+		                     !strncmp(arg, "--precision=", 12))) {
+			const char *v = arg[11] == '=' ? arg + 12 : NULL;
+			if (!v && ++i == argc)
+				return usage_error("--precision needs f32 or f64");
+			v = v ? v : argv[i];
+			if (strcmp(v, "f32") && strcmp(v, "f64"))
+				return usage_error("--precision takes 'f32' or 'f64', not "
+				                   "'%s'", v);
+			o.f64 = !strcmp(v, "f64");
+		} else if (build && (!strcmp(arg, "--unroll-limit") ||
+		                     !strncmp(arg, "--unroll-limit=", 15))) {
+			const char *v = arg[14] == '=' ? arg + 15 : NULL;
+			if (!v && ++i == argc)
+				return usage_error("--unroll-limit needs a number");
+			v = v ? v : argv[i];
+			char *end;
+			errno = 0;
+			long long lim = strtoll(v, &end, 10);
+			if (end == v || *end || lim < 0 || errno)
+				return usage_error("--unroll-limit takes a number >= 0, "
+				                   "not '%s'", v);
+			o.unroll_limit = lim;
 		} else if (arg[0] == '-' && arg[1] != '\0') {
 			return usage_error("unknown option '%s' for 'nnc %s'", arg,
 			                   cmd->name);

@@ -561,7 +561,8 @@ typedef struct NodePlan {
 	const IrNode *node;
 	const IrNode *root;        /* whose buffers it uses: itself, or for a
 	                              view the node it is a view of */
-	bool view;                 /* flatten, linear activation: no code */
+	bool view;                 /* flatten, linear activation: no code
+	                              (except as the output, see plan.c) */
 	bool live;                 /* reaches the output, so it is computed */
 	bool grad_flows;           /* it or a node upstream has parameters */
 	bool grad;                 /* training needs d loss / d output */
@@ -579,6 +580,7 @@ typedef struct Plan {
 	NodePlan *nodes;           /* indexed by IrNode.id */
 	bool training;             /* the model has a loss */
 	bool fused;                /* the loss is computed from logits */
+	bool backward;             /* some parameter gets a gradient */
 	int64_t batch;             /* rows of every activation buffer */
 	int64_t nparams;           /* == model->total_params */
 	int64_t nacts;             /* elements of the activation block */
