@@ -30,11 +30,10 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wold-style-definition -Wwrite-strings \
             -Wvla -Wformat=2 -Wundef -Wpointer-arith -Wcast-align \
             -Wimplicit-fallthrough
-# The generated scanner and parser trip a few of them in code we do not own;
-# relax only those, only there.
-GEN_RELAX := -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes \
-             -Wno-shadow -Wno-undef -Wno-implicit-fallthrough \
-             -Wno-unused-but-set-variable -Wno-unknown-warning-option
+# The generated scanner and parser build clean under WARNINGS with gcc 12 and
+# clang 14; should a newer flex or bison trip one, relax it here, for the
+# generated files only, rather than weakening the whole build.
+GEN_RELAX :=
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
@@ -117,7 +116,7 @@ $(BUILD)/libnnrt.a: $(RUNTIME_OBJ)
 	ar rcs $@ $^
 
 # --- tests -------------------------------------------------------------
-$(BUILD)/tests/unit/%.o: tests/unit/%.c | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h
+$(BUILD)/tests/unit/%.o: tests/unit/%.c | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	@mkdir -p $(@D)
 	$(CC) $(ALLFLAGS) $(WARNINGS) $(PKG_RT) $(shell pkg-config --cflags check) -c $< -o $@
 

@@ -29,13 +29,20 @@ void diag_init(Diag *d, const Source *src, FILE *out)
 }
 
 /* Prints one source line with control bytes made visible as '?', so a
- * hostile file cannot drive the terminal, and returns nothing. */
+ * hostile file cannot drive the terminal.  Runs of printable bytes go out
+ * in one fwrite: stderr is unbuffered, and a long line must stay cheap. */
 static void print_source_line(FILE *out, const char *text, size_t len)
 {
+	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
-		fputc(c == '\t' || c >= 0x20 ? c : '?', out);
+		if (c == '\t' || c >= 0x20)
+			continue;
+		fwrite(text + start, 1, i - start, out);
+		fputc('?', out);
+		start = i + 1;
 	}
+	fwrite(text + start, 1, len - start, out);
 }
 
 /* The caret line: the same whitespace as the source up to the column (so

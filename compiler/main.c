@@ -145,6 +145,7 @@ static bool compile(Compilation *c, const Options *o)
 	diag_init(&c->diag, c->src, stderr);
 	c->ast = parse_file(c->arena, c->src, &c->diag);
 	if (o->dump == DUMP_AST) {
+		fflush(stderr);   /* diagnostics first, as they were found */
 		ast_dump(stdout, c->ast);
 		return true;
 	}
@@ -204,6 +205,7 @@ static int run_check(const Options *o)
 	int n = 0;
 	IrModel **models = select_models(&c, o, &n);
 	if (o->dump == DUMP_IR) {
+		fflush(stderr);
 		ir_dump(stdout, c.ir);
 		return finish(&c);
 	}
@@ -227,6 +229,7 @@ static int run_graph(const Options *o)
 	}
 	int n = 0;
 	IrModel **models = select_models(&c, o, &n);
+	fflush(stderr);
 	if (models && !c.diag.nerrors)
 		for (int i = 0; i < n; i++)
 			graph_print(stdout, c.arena, models[i]);
@@ -312,6 +315,9 @@ static const Command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Diagnostics are written a few bytes at a time; buffer them (each
+	 * phase flushes before anything goes to stdout). */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 14);
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;
