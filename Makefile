@@ -53,7 +53,8 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo deps clean unit golden warnings numeric reference
+.PHONY: all test demo deps clean unit golden warnings numeric reference \
+        install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
 # --- dependencies -------------------------------------------------------
@@ -154,6 +155,32 @@ demo: $(BUILD)/nnc
 	done
 	@echo "== nnc graph examples/wide_deep.nn (Graphviz DOT; render with dot -Tsvg)"
 	@$(BUILD)/nnc graph examples/wide_deep.nn
+
+# --- install -------------------------------------------------------------
+# The usual layout: PREFIX/bin/nnc, PREFIX/lib/libnnrt.a, the runtime headers
+# in PREFIX/include/nnc, pkg-config's nnrt.pc, the man page and the docs.
+# DESTDIR is prepended to every path, for staging and packaging.
+PREFIX  ?= /usr/local
+VERSION := $(shell sed -n 's/^\#define NNC_VERSION "\(.*\)"/\1/p' compiler/nnc.h)
+DOCS    := README.md docs/LANGUAGE.md docs/API.md docs/RUNTIME.md
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/nnc $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/doc/nnc
+	install -m 755 $(BUILD)/nnc $(DESTDIR)$(PREFIX)/bin/nnc
+	install -m 644 $(BUILD)/libnnrt.a $(DESTDIR)$(PREFIX)/lib/libnnrt.a
+	install -m 644 runtime/nnrt.h runtime/nnrt_data.h $(DESTDIR)$(PREFIX)/include/nnc/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/nnrt.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc
+	install -m 644 docs/nnc.1 $(DESTDIR)$(PREFIX)/share/man/man1/nnc.1
+	install -m 644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/nnc/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/nnc $(DESTDIR)$(PREFIX)/lib/libnnrt.a \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/nnc.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/nnc $(DESTDIR)$(PREFIX)/share/doc/nnc
 
 clean:
 	rm -rf build
