@@ -618,5 +618,78 @@ void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
 /* Whether name can be a model name in generated C: not a C keyword or a
  * name the generated files or the C library already use. */
 bool emit_name_ok(const char *name);
+/* Writes main.c of the trainer program of model m, which must have a loss
+ * or be used for prediction only: a main() that hands its arguments to the
+ * runtime's nnrt_main with the descriptor NAME_model. */
+void emit_main(FILE *out, const IrModel *m, const EmitOptions *o);
+
+/* ======================================================================
+ * toolchain.c — generate, compile, cache and run a trainer program
+ * ====================================================================== */
+
+/* nnc train / eval / predict run the model's trainer: its NAME.h, NAME.c
+ * and main.c, compiled with the system C compiler against the runtime
+ * (libnnrt.a) and cached, keyed by a hash of everything that goes into the
+ * build, so that running a model again does not recompile it. */
+
+/* Where the runtime's library and headers are. */
+typedef struct Runtime {
+	const char *libdir;        /* holds libnnrt.a; absolute */
+	const char *incdir;        /* holds nnrt.h and nnrt_data.h; absolute */
+	const char *inc_make;      /* incdir as Make text over $(NNRT_DIR), so
+	                              that overriding NNRT_DIR alone works */
+	const char *how;           /* how it was found, for --verbose */
+} Runtime;
+
+/* Finds the runtime: $NNC_RUNTIME_DIR (library and headers together),
+ * else beside the running nnc in a build tree (build/libnnrt.a next to
+ * build/nnc, headers in runtime/), else an installed layout
+ * (PREFIX/bin/nnc, PREFIX/lib, PREFIX/include/nnc).  Reports where it
+ * looked and returns false if none holds both. */
+bool toolchain_find_runtime(Arena *a, Runtime *rt);
+
+/* The library flags the trainer links with besides libnnrt.a:
+ * `pkg-config --libs openblas libcjson zlib`, or -lopenblas -lcjson -lz
+ * when pkg-config cannot answer, then -lm.  One string, space-separated. */
+const char *toolchain_libs(Arena *a);
+
+/* The generated sources of one trainer program. */
+typedef struct TrainerSources {
+	const char *name;          /* the model's name: NAME.h, NAME.c, NAME */
+	const char *h, *c, *main;  /* their text */
+	size_t hlen, clen, mainlen;
+} TrainerSources;
+
+/* The path of the trainer program built from s, compiling it into the
+ * cache unless an identical build is there already.  verbose prints the
+ * compiler command and whether the cache was hit, on stderr.  Returns NULL
+ * after reporting an error (no cache directory, a compiler that fails:
+ * its output and an "internal error" line). */
+const char *toolchain_build(Arena *a, const Runtime *rt,
+                            const TrainerSources *s, bool verbose);
+
+/* Replaces nnc by the trainer program exe with arguments argv (argv[0] is
+ * the name its messages use): its output, exit status and signals (Ctrl-C
+ * reaches it as it would any foreground program) are the command's own.
+ * Returns only if exec failed, after reporting it, with exit status 1. */
+int toolchain_exec(const char *exe, char **argv, bool verbose);
+
+/* The text of NAME.mk, the Makefile fragment nnc build --main writes: it
+ * builds the trainer NAME from NAME.c and main.c in its own directory,
+ * against the runtime rt (NNRT_DIR, NNRT_INCLUDE) with the flags libs. */
+char *toolchain_makefile(Arena *a, const Runtime *rt, const char *libs,
+                         const char *name, const char *source);
+
+/* ======================================================================
+ * plot.c — nnc plot: a training history CSV drawn as SVG learning curves
+ * ====================================================================== */
+
+/* Reads csv_path, a history written by a trainer's --history (header
+ * epoch,loss,<metric>...,val_loss,val_<metric>...,seconds), and writes an
+ * SVG 1.1 file to svg_path atomically: a panel for the loss and one per
+ * metric, each with its val_ twin, axes, ticks and a legend.  Returns 0,
+ * or -1 with "H.csv:LINE:COL: what is wrong" (or "H.csv: ...") in err. */
+int plot_history_svg(const char *csv_path, const char *svg_path, char *err,
+                     size_t errlen);
 
 #endif /* NNC_H */

@@ -32,6 +32,8 @@ int nnrt_history_init(nnrt_history *h, int epochs, int nmetrics)
     h->epochs = 0;
     h->nmetrics = 0;
     h->loss = h->metrics = h->seconds = NULL;
+    h->initial_epoch = h->has_val = 0;
+    h->val_loss = h->val_metrics = NULL;
     if (epochs < 0 || nmetrics < 0)
         return -1;
     /* +1 so that zero epochs or metrics still get a non-NULL pointer and
@@ -55,7 +57,8 @@ void nnrt_history_free(nnrt_history *h)
     free(h->metrics);
     free(h->seconds);
     h->loss = h->metrics = h->seconds = NULL;
-    h->epochs = h->nmetrics = 0;
+    h->val_loss = h->val_metrics = NULL;
+    h->epochs = h->nmetrics = h->has_val = 0;
 }
 
 double nnrt_now(void)

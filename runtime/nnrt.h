@@ -168,6 +168,12 @@ typedef struct nnrt_history {
     double *loss;     /* [epochs] mean training loss */
     double *metrics;  /* [epochs][nmetrics], row-major */
     double *seconds;  /* [epochs] wall time of each epoch */
+    /* Set by nnrt_train (nnrt_history_init clears them): */
+    int initial_epoch;    /* entry i is epoch initial_epoch + 1 + i */
+    int has_val;          /* nonzero: the val_ arrays hold results */
+    double *val_loss;     /* [epochs] validation loss; points into the
+                           * loss block, so nnrt_history_free frees it */
+    double *val_metrics;  /* [epochs][nmetrics], inside the metrics block */
 } nnrt_history;
 
 /* Allocates zeroed arrays for `epochs` epochs of `nmetrics` metrics.
@@ -181,5 +187,150 @@ void nnrt_history_free(nnrt_history *h);
 /* Seconds on a monotonic clock with an arbitrary origin: subtract two
  * readings to time something. */
 double nnrt_now(void);
+
+/* ===================================================================
+ * train.c / cli.c: the trainer program behind `nnc train`
+ *
+ * Generated code describes a model with an nnrt_model (sizes, settings,
+ * and wrappers around its functions); nnrt_main turns that into a whole
+ * command-line program (train / eval / predict), and nnrt_train is its
+ * training loop: shuffled mini-batches, Keras-style progress, validation,
+ * a history CSV, checkpoints, a stop on a NaN loss, a clean stop on
+ * Ctrl-C. docs/RUNTIME.md ("Training programs") has the details.
+ * =================================================================== */
+
+#include <stdio.h>
+
+#include "nnrt_data.h"
+
+/* Everything the runtime needs to know about one generated model. x, y
+ * and outputs are arrays of elem_size-byte floats (float or double),
+ * row-major; datasets hold floats and are converted batch by batch. */
+typedef struct nnrt_model {
+    const char *name;              /* "grades": default file names */
+    const char *source;            /* the .nn file it was generated from */
+    size_t input_size;             /* values per row of x */
+    size_t output_size;            /* values per prediction */
+    size_t target_size;            /* values per row of y */
+    int input_rank;                /* rank of the input (batch excluded) */
+    int64_t input_shape[8];        /* e.g. {28, 28}: IDX files must match */
+    int batch, epochs, shuffle;    /* the .nn file's settings */
+    uint64_t seed;
+    nnrt_targets targets;          /* how data files' targets are read */
+    size_t nclasses;               /* CLASS_ID and ONE_HOT */
+    int binary;                    /* VALUES must be 0/1 */
+    const char *loss;              /* "sparse_categorical_crossentropy" */
+    int nmetrics;                  /* 0 .. 3 */
+    const char *metric_names[3];   /* "accuracy", "mae", "mse" */
+    int classifier;                /* predict adds a `class` column: the
+                                    * argmax, or p >= 0.5 for one unit */
+    size_t elem_size;              /* sizeof(float) or sizeof(double) */
+    void *(*create)(uint64_t seed);            /* NULL when out of memory */
+    void (*destroy)(void *m);
+    /* One optimizer step on n rows; returns their mean loss and, unless
+     * metrics is NULL, the batch's nmetrics metrics (training mode).
+     * NULL for a model without a loss, like evaluate. */
+    double (*train_batch)(void *m, const void *x, const void *y, size_t n,
+                          double *metrics);
+    double (*evaluate)(void *m, const void *x, const void *y, size_t n,
+                       double *metrics);
+    void (*predict)(void *m, const void *x, size_t n, void *out);
+    /* Weights only, atomic; 0 or -1 with a message in err. */
+    int (*save)(const void *m, const char *path, char *err, size_t errlen);
+    int (*load)(void *m, const char *path, char *err, size_t errlen);
+    /* Weights, optimizer state, dropout RNG and the epoch count, atomic.
+     * load_checkpoint also takes a plain weights file (*epoch = 0, fresh
+     * optimizer state). A failed load changes nothing. */
+    int (*save_checkpoint)(const void *m, const char *path, int epoch,
+                           char *err, size_t errlen);
+    int (*load_checkpoint)(void *m, const char *path, int *epoch,
+                           char *err, size_t errlen);
+} nnrt_model;
+
+/* How nnrt_train runs. */
+typedef struct nnrt_train_options {
+    int epochs;              /* train until this many epochs are done */
+    int batch;               /* rows per step; an epoch's last may be short */
+    int shuffle;             /* nonzero: a new row order every epoch */
+    uint64_t seed;           /* the shuffling RNG's seed (stream 3) */
+    int initial_epoch;       /* epochs already done (resuming) */
+    int verbose;             /* 0 quiet; 1 a progress bar on a terminal,
+                              * else one line per epoch; 2 one line per
+                              * epoch */
+    FILE *out;               /* progress and notes; NULL means stderr */
+    const char *history_csv; /* rewritten after every epoch; NULL: none */
+    const char *checkpoint;  /* checkpoint path; NULL: NAME.ckpt.safetensors */
+    int checkpoint_every;    /* save one every this many epochs; 0: never
+                              * (Ctrl-C still saves one) */
+    int catch_sigint;        /* nonzero: Ctrl-C stops cleanly (see
+                              * nnrt_train); 0 leaves SIGINT alone */
+} nnrt_train_options;
+
+/* Sets epochs 1, batch 32, shuffle 1, seed 0, initial_epoch 0, verbose 1,
+ * out NULL, history_csv NULL, checkpoint NULL, checkpoint_every 0,
+ * catch_sigint 1. */
+void nnrt_train_options_default(nnrt_train_options *o);
+
+/* The defaults, with epochs, batch, shuffle and seed from the model's
+ * .nn file. */
+void nnrt_train_options_model(nnrt_train_options *o, const nnrt_model *d);
+
+/* Trains m (an object of d->create) on train for epochs initial_epoch+1
+ * .. epochs, validating on val (may be NULL) after each. The row order of
+ * each epoch is nnrt_epoch_order's, so a run resumed from a checkpoint
+ * shuffles as an uninterrupted one does. hist, unless NULL, receives the
+ * epochs of this run (free it with nnrt_history_free), even on failure.
+ * Returns
+ *    0  done;
+ *    1  interrupted by SIGINT (with o->catch_sigint): the batch in flight
+ *       was finished, a checkpoint saved, and err says so:
+ *       "interrupted at epoch 4, batch 120: checkpoint saved to X; resume
+ *       with --init X" (the checkpoint counts the completed epochs, 3);
+ *   -1  error, message in err: bad sizes, out of memory, an I/O error
+ *       (history, checkpoint), or a loss that became NaN or infinite:
+ *       "loss became nan at epoch 3, batch 17 (try a smaller learning
+ *       rate)"; the model's weights are then not worth saving. */
+int nnrt_train(const nnrt_model *d, void *m, const nnrt_dataset *train,
+               const nnrt_dataset *val, const nnrt_train_options *o,
+               nnrt_history *hist, char *err, size_t errlen);
+
+/* Fills idx[0 .. n) with the row order nnrt_train uses in epoch `epoch`
+ * (1-based) with shuffling on: the identity shuffled `epoch` times in a
+ * row by one pcg32 on stream 3 of seed, as a generated NAME_fit does.
+ * It depends only on (n, seed, epoch). n <= UINT32_MAX. */
+void nnrt_epoch_order(size_t *idx, size_t n, uint64_t seed, int epoch);
+
+/* Mean loss and metrics (d->nmetrics, unless metrics is NULL) of m over
+ * data, evaluated in chunks. Returns 0, or -1 with a message in err. */
+int nnrt_evaluate_dataset(const nnrt_model *d, void *m,
+                          const nnrt_dataset *data, double *loss,
+                          double *metrics, char *err, size_t errlen);
+
+/* Writes m's predictions for data's rows to csv: a header "y0,y1,..."
+ * (classifiers: "p0,...,class"), then one row per input row, "%.9g".
+ * Returns 0, or -1 with a message in err (out of memory, write error). */
+int nnrt_predict_dataset(const nnrt_model *d, void *m,
+                         const nnrt_dataset *data, FILE *csv,
+                         char *err, size_t errlen);
+
+/* Writes buf[0 .. len) to path atomically: to path.tmp.<pid>, fsync'ed,
+ * renamed over path; on failure the old file is intact and the temporary
+ * removed. Returns 0, or -1 with "path: what went wrong" in err. */
+int nnrt_write_file_atomic(const char *path, const void *buf, size_t len,
+                           char *err, size_t errlen);
+
+/* The trainer program: `PROG train|eval|predict [options]`, `PROG
+ * --help`. Parses argv, reads and checks every data file before anything
+ * is trained or written, then runs the mode; messages go to stderr,
+ * eval's result and predict's CSV (without --out) to stdout. Returns the
+ * exit status and never calls exit(): 0 ok; 1 an error (bad data, a NaN
+ * loss, I/O); 2 a usage error; 130 interrupted by Ctrl-C (after saving a
+ * checkpoint and the weights). */
+int nnrt_main(int argc, char **argv, const nnrt_model *d);
+
+/* nnrt_main with stdout and stderr replaced by out and errs (for tests
+ * and for programs that embed the trainer). */
+int nnrt_main_streams(int argc, char **argv, const nnrt_model *d,
+                      FILE *out, FILE *errs);
 
 #endif /* NNRT_H */

@@ -12,6 +12,8 @@ Suite *expr_suite(void);
 Suite *shape_suite(void);
 Suite *runtime_suite(void);
 Suite *data_suite(void);
+Suite *train_suite(void);
+Suite *plot_suite(void);
 
 int main(void)
 {
@@ -20,6 +22,8 @@ int main(void)
 	srunner_add_suite(sr, shape_suite());
 	srunner_add_suite(sr, runtime_suite());
 	srunner_add_suite(sr, data_suite());
+	srunner_add_suite(sr, train_suite());
+	srunner_add_suite(sr, plot_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
