@@ -52,14 +52,16 @@ Source *source_load(Arena *a, const char *path, char *err, size_t errlen)
 	char *buf = xmalloc(cap);
 	for (;;) {
 		if (len == cap) {
-			if (cap >= MAX_SOURCE_BYTES) {
+			/* One byte past the limit tells "exactly at" from "over". */
+			if (cap > MAX_SOURCE_BYTES) {
 				snprintf(err, errlen, "'%s' is larger than %d MiB",
 				         path, MAX_SOURCE_BYTES >> 20);
 				free(buf);
 				fclose(f);
 				return NULL;
 			}
-			cap *= 2;
+			cap = cap * 2 > MAX_SOURCE_BYTES ? (size_t)MAX_SOURCE_BYTES + 1
+			                                 : cap * 2;
 			buf = xrealloc(buf, cap);
 		}
 		size_t n = fread(buf + len, 1, cap - len, f);

@@ -14,6 +14,7 @@ Suite *runtime_suite(void);
 Suite *data_suite(void);
 Suite *train_suite(void);
 Suite *plot_suite(void);
+Suite *pipeline_suite(void);
 
 int main(void)
 {
@@ -24,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, data_suite());
 	srunner_add_suite(sr, train_suite());
 	srunner_add_suite(sr, plot_suite());
+	srunner_add_suite(sr, pipeline_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
