@@ -53,7 +53,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo deps clean unit golden warnings numeric reference \
+.PHONY: all test demo deps clean unit golden warnings numeric reference e2e \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
@@ -138,6 +138,12 @@ numeric: $(BUILD)/nnc $(BUILD)/libnnrt.a
 reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
 	tests/reference/run.sh $(BUILD)/nnc $(BUILD)
 
+# The commands end to end: nnc train/eval/predict, the cache, --main, data
+# errors, resume and atomic saves.  Trainers link the plain runtime (an
+# instrumented one would need the sanitizer runtime in every trainer).
+e2e: build/nnc build/libnnrt.a
+	tests/e2e/run.sh build/nnc
+
 # Our sources must also be warning-free under the other compiler.
 warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	@echo "checking warnings with $(CC_ALT)"
@@ -145,7 +151,7 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
 
-test: all unit golden warnings numeric reference
+test: all unit golden warnings numeric reference e2e
 	@echo "all tests passed"
 
 # --- demo --------------------------------------------------------------

@@ -287,6 +287,8 @@ static void emit_wrapped(Emitter *E, PtrVec *pieces)
 	buf_puts(E->out, line.s);
 	buf_puts(E->out, "\n");
 	E->pending = 0;
+	if (line.len > 0 && line.s[line.len - 1] == '{')
+		E->indent++;       /* as emit_raw_line does for one line */
 	buf_free(&line);
 	free(pieces->items);
 	*pieces = (PtrVec){0};
@@ -314,6 +316,29 @@ static void emit_sum(Emitter *E, const char *head, PtrVec *terms,
 		      i + 1 < terms->len ? " + " : tail);
 	free(terms->items);
 	*terms = (PtrVec){0};
+	emit_wrapped(E, &pcs);
+}
+
+/* A function's head: `head(` then the parameters, split after their
+ * commas, wrapped as a statement is; params is a ", "-separated list. */
+static void emit_sig(Emitter *E, const char *head, const char *params)
+{
+	PtrVec pcs = {0};
+	Buf b = {0};
+	buf_puts(&b, head);
+	buf_puts(&b, "(");
+	for (const char *s = params; *s;) {
+		const char *comma = strstr(s, ", ");
+		size_t n = comma ? (size_t)(comma - s) + 2 : strlen(s);
+		buf_putn(&b, s, n);
+		if (!comma)
+			buf_puts(&b, ")");
+		ptrvec_push(&pcs, arena_strdup(E->a, b.s));
+		b.len = 0;
+		b.s[0] = '\0';
+		s += n;
+	}
+	buf_free(&b);
 	emit_wrapped(E, &pcs);
 }
 
@@ -1917,6 +1942,415 @@ static void emit_io(Emitter *E)
 	}
 }
 
+/* Tensors NAME_save writes: a weight per dense layer, and its bias. */
+static int weight_tensors(const IrModel *m)
+{
+	int count = 0;
+	for (int i = 0; i < m->nnodes; i++)
+		if (m->nodes[i]->op == OP_DENSE)
+			count += 1 + m->nodes[i]->use_bias;
+	return count;
+}
+
+/* Whether a checkpoint holds an optimizer.state tensor: the optimizer has
+ * state, and there are parameters for it to be about. */
+static bool has_opt_state(const Plan *p)
+{
+	return p->nslots > 0 && p->nparams > 0;
+}
+
+/* Puts the optimizer back to its state at creation: zero, or adagrad's
+ * initial accumulator; step 0. */
+static void emit_reset_optimizer(Emitter *E)
+{
+	const Plan *p = E->p;
+	if (has_opt_state(p) && E->m->train.opt.kind == OPT_ADAGRAD) {
+		emit_line(E, "for (int i = 0; i < %s_PARAM_COUNT; i++)", E->U);
+		emit_line(E, "m->opt[i] = %s;",
+		          lit(E, E->m->train.opt.initial_accumulator_value));
+	} else if (has_opt_state(p)) {
+		emit_line(E, "memset(m->opt, 0, sizeof *m->opt * %" PRId64 ");",
+		          p->nslots * p->nparams);
+	}
+	emit_line(E, "m->step = 0;");
+}
+
+/* NAME_save_checkpoint and NAME_load_checkpoint (models with a loss): the
+ * weights, the optimizer's state and step count, the dropout RNG and the
+ * epoch count in one safetensors file, so that a resumed run continues
+ * exactly where the checkpoint was taken. */
+static void emit_checkpoint(Emitter *E)
+{
+	const Plan *p = E->p;
+	const IrModel *m = E->m;
+	bool state = has_opt_state(p);
+	int64_t nstate = state ? p->nslots * p->nparams : 0;
+	int64_t scratch = p->nparams + nstate;
+	int count = weight_tensors(m) + state + 3;
+	const char *dt = E->o->f64 ? "NNRT_F64" : "NNRT_F32";
+
+	emit_code(E,
+		"/* Whether x, read back from a checkpoint, is an integer in [0, max]. */\n"
+		"static int $M_is_count(double x, double max)\n"
+		"{\n"
+		"return x >= 0 && x <= max && x == floor(x);\n"
+		"}\n"
+		"\n"
+		"/* A checkpoint keeps each 64-bit word of the dropout RNG exactly, as\n"
+		" * two 32-bit halves stored in doubles, the high half first. */\n"
+		"static void $M_split_u64(double *v, uint64_t x)\n"
+		"{\n"
+		"v[0] = (double)(uint32_t)(x >> 32);\n"
+		"v[1] = (double)(uint32_t)x;\n"
+		"}\n"
+		"\n"
+		"static int $M_join_u64(uint64_t *x, const double *v)\n"
+		"{\n"
+		"const double max = 4294967295.0;\n"
+		"if (!$M_is_count(v[0], max) || !$M_is_count(v[1], max))\n"
+		"return 0;\n"
+		"*x = ((uint64_t)v[0] << 32) | (uint64_t)v[1];\n"
+		"return 1;\n"
+		"}\n"
+		"\n");
+
+	emit_line(E, "/* The %d tensors of a checkpoint: the weights (in params) "
+	          "under their", count);
+	if (state)
+		emit_line(E, " * usual names, optimizer.state (the block opt), "
+		          "optimizer.step");
+	else
+		emit_line(E, " * usual names, optimizer.step");
+	emit_line(E, " * (counts[0]), dropout.rng (counts[1 .. 4]: the RNG's "
+	          "state and inc,");
+	emit_line(E, " * split) and epoch (counts[5]). */");
+	emit_sig(E, fmt(E, "static void %s_checkpoint_tensors", E->M),
+	         fmt(E, "nnrt_tensor *t, %s *params, %sdouble *counts", E->T,
+	             state ? fmt(E, "%s *opt, ", E->T) : ""));
+	emit_brace(E);
+	if (weight_tensors(m) == 0)
+		emit_line(E, "(void)params;");
+	emit_open(E, "const nnrt_tensor list[%d] =", count);
+	for (int i = 0; i < m->nnodes; i++) {
+		const NodePlan *np = &p->nodes[i];
+		const IrNode *n = np->node;
+		if (n->op != OP_DENSE)
+			continue;
+		emit_line(E, "{\"%s.weight\", %s, 2, {%" PRId64 ", %" PRId64 "}, "
+		          "params%s},", n->name, dt, n->wshape.dims[0],
+		          n->wshape.dims[1], np->weight
+		          ? fmt(E, " + %" PRId64, np->weight) : "");
+		if (n->use_bias)
+			emit_line(E, "{\"%s.bias\", %s, 1, {%" PRId64 "}, params + %"
+			          PRId64 "},", n->name, dt, n->bshape.dims[0], np->bias);
+	}
+	if (state)
+		emit_line(E, "{\"optimizer.state\", %s, 1, {%" PRId64 "}, opt},", dt,
+		          nstate);
+	emit_line(E, "{\"optimizer.step\", NNRT_F64, 1, {1}, counts},");
+	emit_line(E, "{\"dropout.rng\", NNRT_F64, 1, {4}, counts + 1},");
+	emit_line(E, "{\"epoch\", NNRT_F64, 1, {1}, counts + 5},");
+	emit_line(E, "};");
+	emit_line(E, "memcpy(t, list, sizeof list);");
+	emit_close(E);
+	emit_blank(E);
+
+	const char *opt_arg = state ? ", m->opt" : "";
+	emit_sig(E, fmt(E, "int %s_save_checkpoint", E->M),
+	         fmt(E, "const %s *m, const char *path, int epoch, char *err, "
+	             "size_t errlen", E->M));
+	emit_brace(E);
+	emit_line(E, "double counts[6];");
+	emit_line(E, "nnrt_tensor t[%d];", count);
+	emit_line(E, "counts[0] = m->step;");
+	emit_line(E, "%s_split_u64(counts + 1, m->dropout_rng.state);", E->M);
+	emit_line(E, "%s_split_u64(counts + 3, m->dropout_rng.inc);", E->M);
+	emit_line(E, "counts[5] = (double)epoch;");
+	emit_line(E, "%s_checkpoint_tensors(t, m->params%s, counts);", E->M,
+	          opt_arg);
+	emit_line(E, "return nnrt_save_safetensors(path, t, %d, err, errlen);",
+	          count);
+	emit_close(E);
+	emit_blank(E);
+
+	emit_sig(E, fmt(E, "int %s_load_checkpoint", E->M),
+	         fmt(E, "%s *m, const char *path, int *epoch, char *err, "
+	             "size_t errlen", E->M));
+	emit_brace(E);
+	emit_line(E, "/* A checkpoint first, read into scratch memory so that a "
+	          "failure changes");
+	emit_line(E, " * nothing. */");
+	emit_line(E, "%s *scratch = malloc(sizeof *scratch * %" PRId64 ");", E->T,
+	          scratch > 0 ? scratch : 1);
+	emit_line(E, "double counts[6];");
+	emit_line(E, "nnrt_tensor t[%d];", count);
+	emit_line(E, "uint64_t state = 0, inc = 0;");
+	emit_open(E, "if (!scratch)");
+	emit_line(E, "if (err && errlen)");
+	emit_line(E, "snprintf(err, errlen, \"%%s: out of memory\", path);");
+	emit_line(E, "return -1;");
+	emit_close(E);
+	PtrVec pcs = {0};
+	piece(E, &pcs, "%s_checkpoint_tensors(t, scratch, ", E->M);
+	if (state)
+		piece(E, &pcs, "scratch + %s_PARAM_COUNT, ", E->U);
+	piece(E, &pcs, "counts);");
+	emit_wrapped(E, &pcs);
+	emit_open(E, "if (nnrt_load_safetensors(path, t, %d, NULL, 0) == 0)",
+	          count);
+	piece(E, &pcs, "if (!%s_is_count(counts[0], 9007199254740992.0) || ",
+	      E->M);
+	piece(E, &pcs, "!%s_join_u64(&state, counts + 1) || ", E->M);
+	piece(E, &pcs, "!%s_join_u64(&inc, counts + 3) || ", E->M);
+	piece(E, &pcs, "!(inc & 1) || ");
+	piece(E, &pcs, "!%s_is_count(counts[5], 2147483647.0)) {", E->M);
+	emit_wrapped(E, &pcs);
+	emit_line(E, "free(scratch);");
+	emit_open(E, "if (err && errlen)");
+	emit_line(E, "snprintf(err, errlen, \"%%s: not a valid checkpoint "
+	          "(impossible \"");
+	emit_line(E, "\"optimizer.step, dropout.rng or epoch)\", path);");
+	emit_close(E);
+	emit_line(E, "return -1;");
+	emit_close(E);
+	if (p->nparams > 0)
+		emit_line(E, "memcpy(m->params, scratch, sizeof *scratch * "
+		          "%s_PARAM_COUNT);", E->U);
+	if (state)
+		emit_line(E, "memcpy(m->opt, scratch + %s_PARAM_COUNT, sizeof "
+		          "*scratch * %" PRId64 ");", E->U, nstate);
+	emit_line(E, "free(scratch);");
+	emit_line(E, "m->step = counts[0];");
+	emit_line(E, "m->dropout_rng.state = state;");
+	emit_line(E, "m->dropout_rng.inc = inc;");
+	emit_line(E, "if (epoch)");
+	emit_line(E, "*epoch = (int)counts[5];");
+	emit_line(E, "return 0;");
+	emit_close(E);
+	emit_line(E, "free(scratch);");
+	emit_line(E, "/* Not a checkpoint: a plain weights file, and a fresh "
+	          "optimizer. */");
+	emit_line(E, "if (%s_load(m, path, err, errlen) != 0)", E->M);
+	emit_line(E, "return -1;");
+	emit_reset_optimizer(E);
+	emit_line(E, "if (epoch)");
+	emit_line(E, "*epoch = 0;");
+	emit_line(E, "return 0;");
+	emit_close(E);
+	emit_blank(E);
+}
+
+/* s as a C string literal: quotes, backslashes, '?' (trigraphs) and
+ * control bytes escaped. */
+static const char *c_string(Emitter *E, const char *s)
+{
+	Buf b = {0};
+	buf_puts(&b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		if (c == '"' || c == '\\' || c == '?') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			esc[2] = '\0';
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof esc, "\\%03o", c);
+		} else {
+			esc[0] = (char)c;
+			esc[1] = '\0';
+		}
+		buf_puts(&b, esc);
+	}
+	buf_puts(&b, "\"");
+	const char *r = arena_strdup(E->a, b.s);
+	buf_free(&b);
+	return r;
+}
+
+/* Whether predictions are class scores: a softmax output, or a sigmoid
+ * output trained with binary crossentropy. */
+static bool is_classifier(const IrModel *m)
+{
+	const IrNode *o = m->output;
+	if (o->op != OP_DENSE && o->op != OP_ACT)
+		return false;
+	return o->act.kind == ACT_SOFTMAX ||
+	       (o->act.kind == ACT_SIGMOID && m->train.loss == LOSS_BCE);
+}
+
+/* NAME_model: the model as the runtime's trainer (nnrt_main) sees it, with
+ * static wrappers that turn void pointers into the model's types and its
+ * losses and metrics into doubles. */
+static void emit_descriptor(Emitter *E)
+{
+	const Plan *p = E->p;
+	const IrModel *m = E->m;
+	const Training *t = &m->train;
+	bool train = p->training;
+	PtrVec pcs = {0};
+	emit_line(E, "/* ---- the model as the trainer program sees it (nnrt_model, "
+	          "nnrt.h) ---- */");
+	emit_blank(E);
+	emit_code(E,
+		"static void *$M_model_create(uint64_t seed)\n"
+		"{\n"
+		"return $M_create(seed);\n"
+		"}\n"
+		"\n"
+		"static void $M_model_destroy(void *m)\n"
+		"{\n"
+		"$M_destroy(m);\n"
+		"}\n"
+		"\n");
+	if (train) {
+		/* step and eval_sums return sums over the rows; the runtime wants
+		 * means, and the metrics of the same forward pass. */
+		static const char *const fn[2][2] = {
+			{"train_batch", "step"}, {"evaluate", "eval_sums"},
+		};
+		for (int k = 0; k < 2; k++) {
+			emit_sig(E, fmt(E, "static double %s_model_%s", E->M, fn[k][0]),
+			         "void *m, const void *x, const void *y, size_t n, "
+			         "double *metrics");
+			emit_brace(E);
+			if (p->nmetrics > 0) {
+				emit_line(E, "double sum[%s_NMETRICS] = {0};", E->U);
+				piece(E, &pcs, "const double loss = ");
+				piece(E, &pcs, "n ? %s_%s(m, x, y, n, sum) : 0;", E->M,
+				      fn[k][1]);
+				emit_wrapped(E, &pcs);
+				emit_line(E, "for (int k = 0; metrics && k < %s_NMETRICS; "
+				          "k++)", E->U);
+				emit_line(E, "metrics[k] = n ? sum[k] / (double)n : 0;");
+				emit_line(E, "return n ? loss / (double)n : 0;");
+			} else {
+				emit_line(E, "(void)metrics;");
+				piece(E, &pcs, "return n ? ");
+				piece(E, &pcs, "%s_%s(m, x, y, n, NULL) / (double)n : 0;",
+				      E->M, fn[k][1]);
+				emit_wrapped(E, &pcs);
+			}
+			emit_close(E);
+			emit_blank(E);
+		}
+	}
+	/* The other wrappers only convert pointers: name, parameters, call. */
+	static const char *const wrap[][4] = {
+		{"void", "predict", "void *m, const void *x, size_t n, void *out",
+		 "m, x, n, out"},
+		{"int", "save", "const void *m, const char *path, char *err, "
+		 "size_t errlen", "m, path, err, errlen"},
+		{"int", "load", "void *m, const char *path, char *err, size_t errlen",
+		 "m, path, err, errlen"},
+		{"int", "save_checkpoint", "const void *m, const char *path, "
+		 "int epoch, char *err, size_t errlen", "m, path, epoch, err, errlen"},
+		{"int", "load_checkpoint", "void *m, const char *path, int *epoch, "
+		 "char *err, size_t errlen", "m, path, epoch, err, errlen"},
+	};
+	for (int k = 0; k < (train ? 5 : 3); k++) {
+		emit_sig(E, fmt(E, "static %s %s_model_%s", wrap[k][0], E->M,
+		                wrap[k][1]), wrap[k][2]);
+		emit_brace(E);
+		emit_line(E, "%s%s_%s(%s);", strcmp(wrap[k][0], "void") ? "return "
+		          : "", E->M, wrap[k][1], wrap[k][3]);
+		emit_close(E);
+		emit_blank(E);
+	}
+
+	const IrNode *in = m->input;
+	int64_t units = size_of(m->output);
+	const char *targets = "NNRT_TARGETS_NONE";
+	switch (t->loss) {
+	case LOSS_NONE: break;
+	case LOSS_MSE:
+	case LOSS_MAE:
+	case LOSS_BCE: targets = "NNRT_TARGETS_VALUES"; break;
+	case LOSS_CCE: targets = "NNRT_TARGETS_ONE_HOT"; break;
+	case LOSS_SCCE: targets = "NNRT_TARGETS_CLASS_ID"; break;
+	case LOSS_COUNT:
+	default: DIE("unknown loss %d", (int)t->loss);
+	}
+	bool classes = t->loss == LOSS_CCE || t->loss == LOSS_SCCE;
+	Buf dims = {0}, names = {0};
+	for (int i = 0; i < in->shape.rank; i++)
+		buf_puts(&dims, fmt(E, "%s%" PRId64, i ? ", " : "", in->shape.dims[i]));
+	for (int k = 0, n = 0; k < METRIC_COUNT; k++)
+		if (t->metrics[k])
+			buf_puts(&names, fmt(E, "%s\"%s\"", n++ ? ", " : "",
+			                     metric_names[k]));
+	int64_t epochs = t->epochs < INT32_MAX ? t->epochs : INT32_MAX;
+
+	emit_open(E, "const nnrt_model %s_model =", E->M);
+	Field f[32];
+	int nf = 0;
+	f[nf++] = (Field){fmt(E, ".name = %s,", c_string(E, m->name)), NULL};
+	f[nf++] = (Field){fmt(E, ".source = %s,", c_string(E, E->o->source)),
+	                  NULL};
+	f[nf++] = (Field){fmt(E, ".input_size = %s_INPUT_SIZE,", E->U), NULL};
+	f[nf++] = (Field){fmt(E, ".output_size = %s_OUTPUT_SIZE,", E->U), NULL};
+	f[nf++] = (Field){train ? fmt(E, ".target_size = %s_TARGET_SIZE,", E->U)
+	                        : ".target_size = 0,", NULL};
+	f[nf++] = (Field){fmt(E, ".input_rank = %d,", in->shape.rank), NULL};
+	f[nf++] = (Field){fmt(E, ".input_shape = {%s},", dims.s), NULL};
+	f[nf++] = (Field){fmt(E, ".batch = %s_BATCH,", E->U), NULL};
+	if (train) {
+		f[nf++] = (Field){fmt(E, ".epochs = %s_EPOCHS,", E->U), NULL};
+		f[nf++] = (Field){fmt(E, ".shuffle = %s_SHUFFLE,", E->U), NULL};
+		f[nf++] = (Field){fmt(E, ".seed = %s_SEED,", E->U), NULL};
+	} else {
+		f[nf++] = (Field){fmt(E, ".epochs = %" PRId64 ",", epochs), NULL};
+		f[nf++] = (Field){fmt(E, ".shuffle = %d,", t->shuffle), NULL};
+		f[nf++] = (Field){fmt(E, ".seed = UINT64_C(%" PRIu64 "),", t->seed),
+		                  NULL};
+	}
+	static const char *const target_notes[LOSS_COUNT] = {
+		[LOSS_NONE] = "no loss: inference only",
+		[LOSS_MSE] = "numeric target columns",
+		[LOSS_MAE] = "numeric target columns",
+		[LOSS_BCE] = "target columns of 0 or 1",
+		[LOSS_CCE] = "one-hot columns, or a class id",
+		[LOSS_SCCE] = "one class id column",
+	};
+	f[nf++] = (Field){fmt(E, ".targets = %s,", targets),
+	                  target_notes[t->loss]};
+	f[nf++] = (Field){fmt(E, ".nclasses = %" PRId64 ",", classes ? units : 0),
+	                  NULL};
+	f[nf++] = (Field){fmt(E, ".binary = %d,", t->loss == LOSS_BCE), NULL};
+	f[nf++] = (Field){t->loss == LOSS_NONE ? ".loss = NULL,"
+	                  : fmt(E, ".loss = \"%s\",", loss_names[t->loss]), NULL};
+	if (train)
+		f[nf++] = (Field){fmt(E, ".nmetrics = %s_NMETRICS,", E->U), NULL};
+	else
+		f[nf++] = (Field){".nmetrics = 0,", NULL};
+	if (names.len)
+		f[nf++] = (Field){fmt(E, ".metric_names = {%s},", names.s), NULL};
+	f[nf++] = (Field){fmt(E, ".classifier = %d,", is_classifier(m)),
+	                  is_classifier(m) ? "predict adds a class column" : NULL};
+	f[nf++] = (Field){fmt(E, ".elem_size = sizeof (%s),", E->T), NULL};
+	f[nf++] = (Field){fmt(E, ".create = %s_model_create,", E->M), NULL};
+	f[nf++] = (Field){fmt(E, ".destroy = %s_model_destroy,", E->M), NULL};
+	if (train) {
+		f[nf++] = (Field){fmt(E, ".train_batch = %s_model_train_batch,",
+		                      E->M), NULL};
+		f[nf++] = (Field){fmt(E, ".evaluate = %s_model_evaluate,", E->M),
+		                  NULL};
+	}
+	f[nf++] = (Field){fmt(E, ".predict = %s_model_predict,", E->M), NULL};
+	f[nf++] = (Field){fmt(E, ".save = %s_model_save,", E->M), NULL};
+	f[nf++] = (Field){fmt(E, ".load = %s_model_load,", E->M), NULL};
+	if (train) {
+		f[nf++] = (Field){fmt(E, ".save_checkpoint = %s_model_save_checkpoint,",
+		                      E->M), NULL};
+		f[nf++] = (Field){fmt(E, ".load_checkpoint = %s_model_load_checkpoint,",
+		                      E->M), NULL};
+	}
+	ASSERT(nf <= (int)(sizeof f / sizeof f[0]));
+	emit_fields(E, f, nf);
+	emit_line(E, "};");
+	buf_free(&dims);
+	buf_free(&names);
+}
+
 /* NAME_fit_options and NAME_fit: the training loop. */
 static void emit_fit(Emitter *E)
 {
@@ -2103,26 +2537,42 @@ static void emit_public(Emitter *E)
 			"return n ? ($T)(sum / (double)n) : 0;\n"
 			"}\n"
 			"\n"
-			"$T $M_evaluate($M *m, const $T *x, const $T *y, size_t n, $T *metrics)\n"
+			"/* Forward (dropout off) over rows [0, n) in chunks of $U_BATCH.\n"
+			" * Returns the sum of the per-row losses; adds metric sums to msum\n"
+			" * unless it is NULL. */\n"
+			"static double $M_eval_sums($M *m, const $T *x, const $T *y, size_t n,\n"
+			"double *msum)\n"
 			"{\n"
-			"double loss = 0;\n");
-		if (p->nmetrics > 0)
-			emit_code(E, "double sum[$U_NMETRICS] = {0};\n");
-		emit_code(E,
+			"double loss = 0;\n"
 			"for (size_t i = 0; i < n; i += $U_BATCH) {\n"
 			"const int rows = $M_rows(n, i);\n"
 			"$M_forward(m, x + i * $U_INPUT_SIZE, rows, 0);\n"
 			"loss += $M_loss(m, y + i * $U_TARGET_SIZE, rows);\n");
 		if (p->nmetrics > 0)
-			emit_code(E, "$M_metrics(m, y + i * $U_TARGET_SIZE, rows, sum);\n");
+			emit_code(E,
+				"if (msum)\n"
+				"$M_metrics(m, y + i * $U_TARGET_SIZE, rows, msum);\n"
+				"}\n");
+		else
+			emit_code(E,
+				"}\n"
+				"(void)msum;\n");
 		emit_code(E,
-			"}\n");
+			"return loss;\n"
+			"}\n"
+			"\n"
+			"$T $M_evaluate($M *m, const $T *x, const $T *y, size_t n, $T *metrics)\n"
+			"{\n");
 		if (p->nmetrics > 0)
 			emit_code(E,
+				"double sum[$U_NMETRICS] = {0};\n"
+				"const double loss = $M_eval_sums(m, x, y, n, sum);\n"
 				"for (int k = 0; metrics && k < $U_NMETRICS; k++)\n"
 				"metrics[k] = ($T)(n ? sum[k] / (double)n : 0);\n");
 		else
-			emit_code(E, "(void)metrics;\n");
+			emit_code(E,
+				"const double loss = $M_eval_sums(m, x, y, n, NULL);\n"
+				"(void)metrics;\n");
 		emit_code(E,
 			"return n ? ($T)(loss / (double)n) : 0;\n"
 			"}\n"
@@ -2153,6 +2603,9 @@ static void emit_public(Emitter *E)
 			"\n");
 	}
 	emit_io(E);
+	if (p->training)
+		emit_checkpoint(E);
+	emit_descriptor(E);
 }
 
 /* ---- helpers, assembly and the header ----------------------------------- */
@@ -2378,6 +2831,29 @@ static void emit_header(Emitter *E, Buf *out)
 		" * (errlen bytes; err may be NULL).  A failed load changes nothing. */\n"
 		"int $M_save(const $M *m, const char *path, char *err, size_t errlen);\n"
 		"int $M_load($M *m, const char *path, char *err, size_t errlen);\n"
+		"\n");
+	if (p->training)
+		emit_code(E,
+			"/* A checkpoint: the weights (as $M_save writes them), the optimizer's\n"
+			" * state and step count, the dropout RNG and the number of epochs done,\n"
+			" * written atomically, so that training resumed from it continues\n"
+			" * exactly as if it had not stopped.  $M_load_checkpoint also takes a\n"
+			" * plain weights file: *epoch is then 0 and the optimizer starts\n"
+			" * afresh.  epoch may be NULL.  Return 0, or -1 with a message in err;\n"
+			" * a failed load changes nothing. */\n"
+			"int $M_save_checkpoint(const $M *m, const char *path, int epoch,\n"
+			"char *err, size_t errlen);\n"
+			"int $M_load_checkpoint($M *m, const char *path, int *epoch, char *err,\n"
+			"size_t errlen);\n"
+			"\n");
+	emit_code(E,
+		"/* The model as the runtime's trainer program sees it: sizes, settings\n"
+		" * and the functions above.  nnrt_main(argc, argv, &$M_model) is a\n");
+	emit_code(E, p->training
+		? " * whole train / eval / predict program (nnc build --main). */\n"
+		: " * predict program (a model without a loss cannot be trained). */\n");
+	emit_code(E,
+		"extern const nnrt_model $M_model;\n"
 		"\n"
 		"/* For tests and tools: the $U_PARAM_COUNT parameters, in layer order,\n"
 		" * weight then bias. */\n"
@@ -2432,6 +2908,34 @@ void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
 	buf_free(&cb);
 }
 
+void emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
+{
+	Arena *a = arena_new();
+	Emitter E = {.a = a, .m = m, .o = o, .M = m->name};
+	Buf b = {0};
+	E.out = &b;
+	emit_line(&E, "/* main.c — generated by nnc %s from %s. Do not edit. */",
+	          NNC_VERSION, comment_safe(&E, o->source));
+	emit_line(&E, "/*");
+	emit_line(&E, " * The trainer program of model %s (%s --help): train, "
+	          "eval and", m->name, m->name);
+	emit_line(&E, " * predict from the command line.  The runtime's nnrt_main "
+	          "(nnrt.h)");
+	emit_line(&E, " * does everything; %s_model describes the model to it.",
+	          m->name);
+	emit_line(&E, " */");
+	emit_line(&E, "#include \"%s.h\"", m->name);
+	emit_blank(&E);
+	emit_line(&E, "int main(int argc, char **argv)");
+	emit_brace(&E);
+	emit_line(&E, "return nnrt_main(argc, argv, &%s_model);", m->name);
+	emit_close(&E);
+	ASSERT(E.indent == 0);
+	fwrite(b.s, 1, b.len, out);
+	buf_free(&b);
+	arena_free(a);
+}
+
 /* Identifiers a model's name must not be: the typedef NAME would clash. */
 static const char *const taken_names[] = {
 	/* C keywords, C89 to C11 */
@@ -2447,7 +2951,8 @@ static const char *const taken_names[] = {
 	"xb", "yb", "rows", "batch", "epochs", "status", "done", "start",
 	"loss", "msum", "sum", "scale", "metrics", "max", "se", "lse", "row",
 	"best", "want", "hits", "alpha", "tsum", "training", "rng", "s", "z",
-	"nn_sigmoid", "nn_relu",
+	"nn_sigmoid", "nn_relu", "epoch", "counts", "list", "scratch", "state",
+	"inc", "out", "params", "argc", "argv",
 	/* the C library the generated files include */
 	"size_t", "ptrdiff_t", "NULL", "abs", "div", "exit", "free", "malloc",
 	"calloc", "realloc", "memcpy", "memset", "fprintf", "printf", "fputc",
@@ -2456,6 +2961,7 @@ static const char *const taken_names[] = {
 	"sqrtf", "sinf", "cosf", "tanf", "tanhf", "powf", "fabsf", "log1pf",
 	"y0", "y1", "yn", "j0", "j1", "jn", "gamma", "index", "time", "rand",
 	"main", "errno", "signal", "remove", "rename", "round", "floor", "ceil",
+	"snprintf",
 	NULL,
 };
 

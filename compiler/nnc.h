@@ -180,6 +180,9 @@ typedef struct AstValue {
 	Loc loc;
 	double num;                /* VAL_NUM, sign included */
 	bool is_int;               /* VAL_NUM written without '.' or exponent */
+	bool bad;                  /* VAL_NUM the scanner reported (malformed,
+	                              too large or too small): later phases
+	                              stay quiet about it */
 	const char *text;          /* VAL_NUM: as written; VAL_IDENT/CALL: name */
 	AstArg *args;              /* VAL_CALL */
 	int nargs;
@@ -230,6 +233,9 @@ typedef struct AstModel {
 	const char *name;
 	Loc name_loc;
 	AstStmt *stmts;
+	bool incomplete;           /* the parser dropped (part of) a statement
+	                              of its body after a syntax error: checks
+	                              for what is missing stay quiet */
 	struct AstModel *next;
 } AstModel;
 
@@ -237,9 +243,12 @@ typedef struct AstActivation {
 	Loc loc;
 	const char *name;
 	Loc name_loc;
-	const char *param;         /* the parameter's name, normally x */
+	const char *param;         /* the parameter's name, normally x; NULL
+	                              if the header had a syntax error */
 	Loc param_loc;
-	Expr *body;
+	Expr *body;                /* NULL if it had a syntax error: the
+	                              definition is kept so that its uses are
+	                              not reported as unknown */
 	struct AstActivation *next;
 } AstActivation;
 
@@ -511,6 +520,8 @@ typedef struct IrModel {
 	Training train;
 	int64_t total_params;
 	bool ok;                   /* no errors in this model */
+	bool incomplete;           /* AstModel.incomplete: no "has no input",
+	                              "has no loss" or "metrics need a loss" */
 } IrModel;
 
 typedef struct IrProgram {
