@@ -53,7 +53,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo deps clean unit golden warnings numeric reference e2e \
+.PHONY: all test demo demo-fashion deps clean unit golden warnings numeric reference e2e \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
@@ -155,12 +155,17 @@ test: all unit golden warnings numeric reference e2e
 	@echo "all tests passed"
 
 # --- demo --------------------------------------------------------------
-demo: $(BUILD)/nnc
-	@for f in examples/*.nn; do \
-	  echo "== nnc check $$f"; $(BUILD)/nnc check $$f || exit 1; echo; \
-	done
-	@echo "== nnc graph examples/wide_deep.nn (Graphviz DOT; render with dot -Tsvg)"
-	@$(BUILD)/nnc graph examples/wide_deep.nn
+demo: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	examples/demo.sh $(CURDIR)/$(BUILD)/nnc $(CURDIR)/$(BUILD)/demo
+
+# Fashion-MNIST comes from a Debian package of its own (about 30 MB), so
+# only this demo installs it.
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+demo-fashion: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	@if [ ! -f $(FASHION_DIR)/train-images-idx3-ubyte.gz ]; then \
+	  $(MAKE) --no-print-directory deps DEB_PACKAGES=dataset-fashion-mnist; \
+	fi
+	examples/demo_fashion.sh $(CURDIR)/$(BUILD)/nnc $(CURDIR)/$(BUILD)/demo
 
 # --- install -------------------------------------------------------------
 # The usual layout: PREFIX/bin/nnc, PREFIX/lib/libnnrt.a, the runtime headers
