@@ -1,0 +1,108 @@
+/*
+ * fashion.c - workloads 2 and 5 of bench/run.sh: training the Fashion-MNIST
+ * MLP (bench/models/fashion_*.nn) and the memory it takes.
+ *
+ *     fashion LABEL DATA_DIR EPOCHS SEED
+ *
+ * Reads the training and test sets with nnrt_read_idx, then runs EPOCHS
+ * epochs of NAME_train_batch over mini-batches of NAME_BATCH rows in a
+ * fresh order each epoch (nnrt_shuffle on stream 3 of SEED, as NAME_fit
+ * does; the last batch of an epoch is short), and evaluates on the test
+ * set with NAME_evaluate.  bench/torch_bench.py runs PyTorch's usual loop
+ * step for step (gather a batch, one step, keep the loss) from the same
+ * initial weights and in the same order, which it re-draws from SEED.
+ *
+ * Records (CONFIG is LABEL, e.g. "sgd"):
+ *     fashion  epoch_s        wall seconds of each epoch (one record each)
+ *     fashion  train_loss     mean training loss of the last epoch
+ *     fashion  test_acc_Nep   test accuracy after N = EPOCHS epochs
+ *     memory   rss_start_kb   resident set before the data is read
+ *     memory   rss_data_kb    resident set with the data in memory
+ *     memory   rss_peak_kb    peak resident set after the first epoch
+ * Compile with -DMODEL=fashion_sgd -DMODEL_UPPER=FASHION_SGD
+ * -include DIR/fashion_sgd.h (bench.h).
+ */
+#include "bench.h"
+
+#include "nnrt.h"
+#include "nnrt_data.h"
+
+#define NIN CONST(_INPUT_SIZE)
+#define NTARGET CONST(_TARGET_SIZE)
+#define BATCH CONST(_BATCH)
+
+/* Reads DIR/PREFIX-images-idx3-ubyte.gz and its labels into d. */
+static int read_set(const char *dir, const char *prefix, nnrt_dataset *d)
+{
+    char images[1024], labels[1024], err[512];
+    const nnrt_data_spec spec = {NIN, NNRT_TARGETS_CLASS_ID, 1, 10, 0};
+    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    if (nnrt_read_idx(images, labels, &spec, d, err, sizeof err) != 0) {
+        fprintf(stderr, "fashion: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5)
+        usage("fashion LABEL DATA_DIR EPOCHS SEED");
+    const char *label = argv[1];
+    const int epochs = atoi(argv[3]);
+    const uint64_t seed = strtoull(argv[4], NULL, 10);
+    char metric[64];
+
+    record("memory", label, "nnc", "rss_start_kb", (double)current_rss_kb());
+    nnrt_dataset train, test;
+    if (read_set(argv[2], "train", &train) != 0 ||
+            read_set(argv[2], "t10k", &test) != 0)
+        return 1;
+    record("memory", label, "nnc", "rss_data_kb", (double)current_rss_kb());
+
+    MODEL *m = FN(_create)(seed);
+    size_t *idx = malloc(train.n * sizeof *idx);
+    float *xb = malloc(BATCH * NIN * sizeof *xb);
+    float *yb = malloc(BATCH * NTARGET * sizeof *yb);
+    if (!m || !idx || !xb || !yb) {
+        fprintf(stderr, "fashion: out of memory\n");
+        return 1;
+    }
+    nnrt_iota(idx, train.n);
+    nnrt_rng rng;
+    nnrt_rng_seed(&rng, seed, 3);
+
+    double loss = 0;
+    for (int e = 1; e <= epochs; e++) {
+        const double start = nnrt_now();
+        loss = 0;
+        nnrt_shuffle(idx, train.n, &rng);
+        for (size_t b = 0; b < train.n; b += BATCH) {
+            const size_t rows = train.n - b < BATCH ? train.n - b : BATCH;
+            nnrt_gather_f32(xb, train.x, idx + b, rows, NIN);
+            nnrt_gather_f32(yb, train.y, idx + b, rows, NTARGET);
+            loss += (double)FN(_train_batch)(m, xb, yb, rows) * (double)rows;
+        }
+        const double seconds = nnrt_now() - start;
+        record("fashion", label, "nnc", "epoch_s", seconds);
+        if (e == 1)
+            record("memory", label, "nnc", "rss_peak_kb", (double)peak_rss_kb());
+        fprintf(stderr, "fashion %s nnc: epoch %d/%d loss %.4f %.2f s\n",
+                label, e, epochs, loss / (double)train.n, seconds);
+    }
+    record("fashion", label, "nnc", "train_loss", loss / (double)train.n);
+
+    float acc[CONST(_NMETRICS) > 0 ? CONST(_NMETRICS) : 1];
+    FN(_evaluate)(m, test.x, test.y, test.n, acc);
+    snprintf(metric, sizeof metric, "test_acc_%dep", epochs);
+    record("fashion", label, "nnc", metric, (double)acc[0]);
+
+    free(idx);
+    free(xb);
+    free(yb);
+    FN(_destroy)(m);
+    nnrt_dataset_free(&train);
+    nnrt_dataset_free(&test);
+    return 0;
+}

@@ -1,0 +1,352 @@
+#!/bin/bash
+# shellcheck disable=SC2086,SC2046  # $cflags and $libs: word lists, split on purpose
+# run.sh — the benchmarks behind `make bench`: nnc against PyTorch.
+#
+#   bench/run.sh NNC BUILD_DIR        e.g. bench/run.sh build/nnc build
+#
+# NNC is the compiler, BUILD_DIR the directory holding libnnrt.a; scratch
+# files (generated C, binaries, raw results) go to BUILD_DIR/bench.  Writes
+# bench/RESULTS.md, bench/results.tsv (every measurement) and
+# bench/scaling.svg.  The workloads (bench/RESULTS.md explains each):
+#   1 toy       examples/grades.nn, 10,000 steps: microseconds per step
+#   2 fashion   the Fashion-MNIST MLP (bench/models/), sgd and adam: seconds
+#               per epoch, test accuracy
+#   3 infer     its batch-1 latency and batch-256 throughput
+#   4 compile   nnc check / nnc build on chains of dense layers; cc -O2 -c
+#   5 memory    peak RSS of a Fashion training run (from workload 2)
+#   6 scaling   time per step as the width and the batch grow
+#   + sgemm     OpenBLAS alone at the GEMM shapes of a Fashion step
+# nnc and PyTorch (when `/usr/bin/python3 -c 'import torch'` works) take
+# turns: nnc, PyTorch, nnc, PyTorch..., and the report takes medians.
+#
+# Environment (all optional):
+#   BENCH_QUICK=1        smoke run: one round, one epoch, short timings
+#   BENCH_ROUNDS=N       alternations per workload (default 3, quick 1)
+#   BENCH_EPOCHS=N       epochs of the Fashion timing rounds (default 2)
+#   BENCH_ACCURACY=0|1   the first Fashion round trains BENCH_ACC_EPOCHS
+#                        (default 5) epochs for the test accuracy (default 1,
+#                        quick 0: then the accuracy is after BENCH_EPOCHS)
+#   BENCH_CFLAGS         flags for the generated C and drivers (default -O2)
+#   BENCH_DATA           Fashion-MNIST directory
+#                        (default /usr/share/datasets/fashion-mnist)
+#   BENCH_TORCH=0        skip PyTorch even if it is installed
+# The OpenBLAS environment (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS,
+# OMP_NUM_THREADS) is used as it is and recorded, never changed.
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 NNC BUILD_DIR" >&2
+	exit 2
+fi
+started=$(date +%s)
+nnc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+build=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+work=$build/bench
+rm -rf "$work"
+mkdir -p "$work/gen" "$work/bin"
+results=$work/results.tsv
+meta=$work/meta.tsv
+: >"$results"
+: >"$meta"
+: >"$work/commands.txt"
+
+# ---- settings ----------------------------------------------------------------
+quick=${BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+	rounds=${BENCH_ROUNDS:-1}
+	epochs=${BENCH_EPOCHS:-1}
+	accuracy=${BENCH_ACCURACY:-0}
+	infer_calls1=2000 infer_calls256=50 compile_reps=3 scaling_seconds=0.05
+	sgemm_seconds=0.01 probe_steps=40
+else
+	rounds=${BENCH_ROUNDS:-3}
+	epochs=${BENCH_EPOCHS:-2}
+	accuracy=${BENCH_ACCURACY:-1}
+	infer_calls1=10000 infer_calls256=200 compile_reps=7 scaling_seconds=0.25
+	sgemm_seconds=0.05 probe_steps=120
+fi
+acc_epochs=${BENCH_ACC_EPOCHS:-5}
+toy_steps=10000
+chain_layers="250 500 1000 2000"
+widths="64 128 256 512 1024 2048 4096"
+batches="1 4 16 64 256 1024"
+cflags=${BENCH_CFLAGS:--O2}
+data=${BENCH_DATA:-/usr/share/datasets/fashion-mnist}
+torchpy=/usr/bin/python3
+# The report needs only the standard library: any python3 will do.
+reportpy=$(command -v /usr/bin/python3 || command -v python3)
+
+cc_c99() { cc $cflags -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -I"$root/runtime" "$@"; }
+libs="$build/libnnrt.a $(pkg-config --libs openblas libcjson zlib) -lm"
+
+note() { printf '[bench %4ds] %s\n' $(($(date +%s) - started)) "$*" >&2; }
+# done_with NAME: records the seconds since the last call (or the start)
+# as NAME's share of the run, so the budget of each workload is visible.
+last_mark=$started
+done_with() {
+	local now
+	now=$(date +%s)
+	meta "time_$1" $((now - last_mark))
+	last_mark=$now
+}
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$meta"; }
+# Runs a driver, appending its records to results.tsv, its stderr to the
+# log and its command line to commands.txt (for RESULTS.md); stops the
+# whole run if it fails.
+run() {
+	local arg line=""
+	for arg in "$@"; do
+		case $arg in
+		*[!A-Za-z0-9_./:=,+-]*) arg="'$arg'" ;;
+		esac
+		line="$line${line:+ }${arg//$root\//}"
+	done
+	echo "$line" >>"$work/commands.txt"
+	echo "\$ $line" >>"$work/log"
+	if ! "$@" >>"$results" 2>>"$work/log"; then
+		echo "bench/run.sh: failed: $line" >&2
+		tail -n 20 "$work/log" >&2
+		exit 1
+	fi
+}
+
+have_torch=0
+if [ "${BENCH_TORCH:-1}" != 0 ] && "$torchpy" -c 'import torch' 2>/dev/null; then
+	have_torch=1
+fi
+have_data=0
+if [ -r "$data/train-images-idx3-ubyte.gz" ] && [ -r "$data/t10k-labels-idx1-ubyte.gz" ]; then
+	have_data=1
+fi
+
+# ---- the machine and the libraries ----------------------------------------
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta quick "$quick"
+meta bench_env "$(env | grep -E '^BENCH_[A-Z_]+=' | sort | tr '\n' ' ' | sed 's/ $//')"
+meta commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+meta nproc "$(nproc)"
+meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+meta cpu_flags "$(grep -m1 -o -w -E 'avx512f|avx2|fma' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+meta loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta kernel "$(uname -sr)"
+meta gcc "$(cc --version | head -1)"
+meta openblas_packages "$(dpkg-query -W -f='${db:Status-Abbrev}${Package} ${Version}\n' 'libopenblas0*' 2>/dev/null |
+	sed -n 's/^ii *//p' | paste -sd, - | sed 's/,/, /g')"
+meta nnc_version "$("$nnc" --version 2>&1 | head -1)"
+for v in OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS OMP_NUM_THREADS; do
+	meta "env_$v" "${!v-(unset)}"
+done
+meta cflags "$cflags"
+meta rounds "$rounds"
+meta epochs "$epochs"
+meta accuracy_epochs "$([ "$accuracy" = 1 ] && echo "$acc_epochs" || echo "$epochs")"
+meta toy_steps "$toy_steps"
+meta infer_calls "$infer_calls1 $infer_calls256"
+meta compile_reps "$compile_reps"
+meta scaling_seconds "$scaling_seconds"
+meta have_torch "$have_torch"
+meta have_data "$have_data"
+meta data "$data"
+if [ "$have_torch" = 1 ]; then
+	"$torchpy" - >>"$meta" <<'EOF'
+import ctypes, re, torch
+print(f"torch\t{torch.__version__}")
+print(f"torch_default_threads\t{torch.get_num_threads()}")
+# The BLAS that torch's process loaded, and what OpenBLAS made of the CPU.
+maps = open("/proc/self/maps").read()
+libs = sorted(set(re.findall(r"\S*lib(?:open)?blas[^/\s]*\.so[.\d]*", maps)))
+print(f"torch_blas\t{' '.join(libs) or 'not found'}")
+for lib in libs:
+    if "openblas" in lib:
+        blas = ctypes.CDLL(lib)
+        blas.openblas_get_corename.restype = ctypes.c_char_p
+        print(f"torch_openblas_core\t{blas.openblas_get_corename().decode()}")
+        break
+EOF
+fi
+meta python "$("$torchpy" --version 2>&1)"
+
+# ---- build everything ------------------------------------------------------
+note "building the models and the drivers in $work"
+gen=$work/gen
+bin=$work/bin
+cc_c99 -O2 "$here/timeit.c" "$build/libnnrt.a" -lm -o "$bin/timeit"
+cc_c99 -O2 $(pkg-config --cflags openblas) "$here/sgemm_rate.c" $libs -o "$bin/sgemm_rate"
+"$bin/sgemm_rate" --info >>"$meta"
+
+# model NN_FILE DRIVER BINARY [NNC_OPTIONS...]: builds NN_FILE's model
+# into gen/ and links DRIVER with it as BINARY.
+model() {
+	local nn=$1 driver=$2 out=$3 name
+	shift 3
+	name=$(sed -n 's/^model[[:space:]]*\([A-Za-z_0-9]*\).*/\1/p' "$nn" | head -1)
+	mkdir -p "$gen/$out"
+	"$nnc" build "$nn" -o "$gen/$out" "$@"
+	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" \
+		-DMODEL_UPPER="$(echo "$name" | tr '[:lower:]' '[:upper:]')" \
+		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs -o "$bin/$out"
+}
+model "$root/examples/grades.nn" "$here/toy.c" toy
+if [ "$have_data" = 1 ]; then
+	for opt in sgd adam; do
+		model "$here/models/fashion_$opt.nn" "$here/fashion.c" "fashion_$opt"
+	done
+	model "$here/models/fashion_sgd.nn" "$here/infer.c" infer
+	# The inference-only build is a later issue: use it once nnc has it.
+	if ! "$nnc" build --help 2>&1 | grep -q -- '--infer-only'; then
+		meta infer_only "n/a (not implemented yet)"
+	elif model "$here/models/fashion_sgd.nn" "$here/infer.c" infer_only --infer-only \
+		2>>"$work/log"; then
+		meta infer_only "built with nnc build --infer-only"
+	else
+		meta infer_only "n/a (nnc build --infer-only or compiling bench/infer.c with it failed: see build/bench/log)"
+	fi
+fi
+
+# The scaling series: one model per point, all linked into one driver.
+scaling_specs=()
+mkdir -p "$gen/scaling"
+{
+	echo "/* scaling_models.h — generated by bench/run.sh for bench/scaling.c */"
+	models="" points=""
+	for point in $(for w in $widths; do echo "width:$w:64"; done; for b in $batches; do echo "batch:256:$b"; done); do
+		IFS=: read -r series w b <<<"$point"
+		name=mlp_w${w}_b${b}
+		scaling_specs+=("$point")
+		if [ ! -f "$gen/scaling/$name.nn" ]; then
+			cat >"$gen/scaling/$name.nn" <<EOF
+# generated by bench/run.sh: the scaling series, width $w, batch $b
+model $name {
+    input x[784]
+
+    dense($w, relu)
+    dense(10, softmax)
+
+    loss sparse_categorical_crossentropy
+    optimizer sgd(learning_rate = 0.01, momentum = 0.9)
+    batch $b
+}
+EOF
+			"$nnc" build "$gen/scaling/$name.nn" -o "$gen/scaling" >&2
+			echo "#include \"$name.h\""
+			models="$models \\
+    X($name, $b)"
+		fi
+		points="$points \\
+    X($name, \"$series\", $w, $b)"
+	done
+	echo "#define SCALING_MODELS(X)$models"
+	echo "#define SCALING_POINTS(X)$points"
+} >"$gen/scaling/scaling_models.h"
+cc_c99 -I"$gen/scaling" -I"$here" "$here/scaling.c" "$gen"/scaling/mlp_*.c $libs -o "$bin/scaling"
+
+# The compiler-speed inputs: chains of dense(32, relu) layers.
+for n in $chain_layers; do
+	{
+		echo "# generated by bench/run.sh: $n dense(32, relu) layers in a chain"
+		echo "model chain_$n {"
+		echo "    input x[32]"
+		echo
+		for _ in $(seq "$n"); do echo "    dense(32, relu)"; done
+		echo
+		echo "    loss mse"
+		echo "    optimizer sgd(learning_rate = 0.01)"
+		echo "    batch 32"
+		echo "}"
+	} >"$gen/chain_$n.nn"
+done
+
+# Threads for PyTorch: each process tries both, in turn.
+threads_for_round() { if [ $(($1 % 2)) = 1 ]; then echo 1,2; else echo 2,1; fi; }
+
+done_with build
+
+# ---- 1: the course toy -----------------------------------------------------
+note "1 toy: $rounds round(s) of $toy_steps steps"
+for r in $(seq "$rounds"); do
+	run "$bin/toy" "$root/examples/grades.csv" "$toy_steps"
+	[ "$have_torch" = 0 ] ||
+		run "$torchpy" "$here/torch_bench.py" toy "$root/examples/grades.csv" "$toy_steps" "$(threads_for_round "$r")"
+done
+
+done_with toy
+
+# ---- 2 and 5: Fashion-MNIST training and its memory -----------------------
+if [ "$have_data" = 1 ]; then
+	best=1
+	if [ "$have_torch" = 1 ]; then
+		note "2 fashion: which PyTorch thread count trains faster"
+		run "$torchpy" "$here/torch_bench.py" probe "$data" "$probe_steps" 1,2
+		best=$(awk -F'\t' '$1 == "probe" { print $5, substr($3, 8) }' "$results" |
+			sort -g | head -1 | cut -d' ' -f2)
+	fi
+	meta torch_fashion_threads "$best"
+	for r in $(seq "$rounds"); do
+		e=$epochs
+		[ "$r" = 1 ] && [ "$accuracy" = 1 ] && e=$acc_epochs
+		for opt in sgd adam; do
+			note "2 fashion: round $r/$rounds, $opt, $e epoch(s)"
+			run "$bin/fashion_$opt" "$opt" "$data" "$e" "$r"
+			[ "$have_torch" = 0 ] ||
+				run "$torchpy" "$here/torch_bench.py" fashion "$opt" "$data" "$e" "$r" "$best"
+		done
+	done
+fi
+
+done_with fashion
+
+# ---- 3: inference -----------------------------------------------------------
+if [ "$have_data" = 1 ]; then
+	note "3 infer: $rounds round(s)"
+	for r in $(seq "$rounds"); do
+		run "$bin/infer" nnc "$data" "$infer_calls1" "$infer_calls256"
+		[ ! -x "$bin/infer_only" ] ||
+			run "$bin/infer_only" nnc-infer "$data" "$infer_calls1" "$infer_calls256"
+		[ "$have_torch" = 0 ] ||
+			run "$torchpy" "$here/torch_bench.py" infer "$data" "$infer_calls1" "$infer_calls256" "$(threads_for_round "$r")"
+	done
+fi
+
+done_with infer
+
+# ---- 4: compiler speed ------------------------------------------------------
+note "4 compile: nnc check/build on $chain_layers layers, $compile_reps runs each"
+for n in $chain_layers; do
+	run "$bin/timeit" "$compile_reps" compile "check-$n" nnc -- "$nnc" check "$gen/chain_$n.nn"
+	run "$bin/timeit" "$compile_reps" compile "build-$n" nnc -- "$nnc" build "$gen/chain_$n.nn" -o "$work/chain"
+done
+if [ "$have_data" = 1 ]; then
+	run "$bin/timeit" "$compile_reps" compile cc-fashion cc -- \
+		cc $cflags -std=c99 -I"$root/runtime" -c "$gen/fashion_sgd/fashion_sgd.c" -o "$work/fashion_sgd.o"
+	meta fashion_c_lines "$(wc -l <"$gen/fashion_sgd/fashion_sgd.c")"
+	meta fashion_acts "$(sed -n 's|.*\*acts; */\* \[\([0-9]*\)\].*|\1|p' "$gen/fashion_sgd/fashion_sgd.c")"
+fi
+for n in $chain_layers; do
+	meta "chain_c_bytes_$n" "$(wc -c <"$work/chain/chain_$n.c")"
+done
+
+done_with compile
+
+# ---- 6: scaling ---------------------------------------------------------------
+note "6 scaling: $rounds round(s), ${scaling_seconds} s per point"
+for r in $(seq "$rounds"); do
+	run "$bin/scaling" "$scaling_seconds"
+	[ "$have_torch" = 0 ] ||
+		run "$torchpy" "$here/torch_bench.py" scaling "$scaling_seconds" "$(threads_for_round "$r")" "${scaling_specs[@]}"
+done
+
+done_with scaling
+
+# ---- the distance to the limit: OpenBLAS alone ------------------------------
+note "sgemm: OpenBLAS at the GEMM shapes of a Fashion step"
+run "$bin/sgemm_rate" "$sgemm_seconds" 60000 64 784 256 128 10
+
+done_with sgemm
+
+# ---- the report ----------------------------------------------------------------
+meta seconds "$(($(date +%s) - started))"
+cp "$results" "$here/results.tsv"
+"$reportpy" "$here/report.py" "$work" "$here/RESULTS.md" "$here/scaling.svg"
+note "done in $(($(date +%s) - started)) s: bench/RESULTS.md, bench/scaling.svg"
