@@ -58,39 +58,52 @@
 DEFINE_GEMM_REF(nnrt_sgemm_ref, float)
 DEFINE_GEMM_REF(nnrt_dgemm_ref, double)
 
-/* Degenerate products go to the loops even with BLAS: OpenBLAS rejects
+/*
+ * Degenerate products go to the loops even with BLAS: OpenBLAS rejects
  * the zero leading dimensions callers may pass when k == 0, and the loops
- * guarantee that alpha == 0 never reads A or B. */
-void nnrt_sgemm(int trans_a, int trans_b, int m, int n, int k,
-                float alpha, const float *a, int lda,
-                const float *b, int ldb,
-                float beta, float *c, int ldc)
-{
+ * guarantee that alpha == 0 never reads A or B.  A single row (m == 1:
+ * batch-1 inference, the last row of a batch) is a matrix-vector product,
+ * and GEMV skips the packing of B that makes GEMM slow for it.  With
+ * beta == 0, C is cleared first so that NaN in C never survives, whatever
+ * the BLAS does with beta == 0 in GEMV.
+ */
 #ifndef NNRT_NO_BLAS
-    if (m > 0 && n > 0 && k > 0 && alpha != 0) {
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
-                    lda, b, ldb, beta, c, ldc);
-        return;
+#define DEFINE_GEMM(NAME, T, GEMM, GEMV, REF)                                \
+    void NAME(int trans_a, int trans_b, int m, int n, int k, T alpha,       \
+              const T *a, int lda, const T *b, int ldb, T beta, T *c,       \
+              int ldc)                                                      \
+    {                                                                       \
+        if (m <= 0 || n <= 0 || k <= 0 || alpha == 0) {                     \
+            REF(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,  \
+                ldc);                                                       \
+        } else if (m == 1) {                                                \
+            if (beta == 0)                                                  \
+                for (int j = 0; j < n; j++)                                 \
+                    c[j] = 0;                                               \
+            /* row 0 of op(A): a[0], a[lda], ... when A is transposed */   \
+            int inc_a = trans_a ? lda : 1;                                  \
+            if (trans_b) /* C[j] = sum_p A[p] B[j][p]: y = B x */           \
+                GEMV(CblasRowMajor, CblasNoTrans, n, k, alpha, b, ldb, a,   \
+                     inc_a, beta, c, 1);                                    \
+            else /* C[j] = sum_p A[p] B[p][j]: y = B^T x */                 \
+                GEMV(CblasRowMajor, CblasTrans, k, n, alpha, b, ldb, a,     \
+                     inc_a, beta, c, 1);                                    \
+        } else {                                                            \
+            GEMM(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,        \
+                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,    \
+                 lda, b, ldb, beta, c, ldc);                                \
+        }                                                                   \
+    }
+#else
+#define DEFINE_GEMM(NAME, T, GEMM, GEMV, REF)                                \
+    void NAME(int trans_a, int trans_b, int m, int n, int k, T alpha,       \
+              const T *a, int lda, const T *b, int ldb, T beta, T *c,       \
+              int ldc)                                                      \
+    {                                                                       \
+        REF(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,      \
+            ldc);                                                           \
     }
 #endif
-    nnrt_sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                   c, ldc);
-}
 
-void nnrt_dgemm(int trans_a, int trans_b, int m, int n, int k,
-                double alpha, const double *a, int lda,
-                const double *b, int ldb,
-                double beta, double *c, int ldc)
-{
-#ifndef NNRT_NO_BLAS
-    if (m > 0 && n > 0 && k > 0 && alpha != 0) {
-        cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
-                    lda, b, ldb, beta, c, ldc);
-        return;
-    }
-#endif
-    nnrt_dgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                   c, ldc);
-}
+DEFINE_GEMM(nnrt_sgemm, float, cblas_sgemm, cblas_sgemv, nnrt_sgemm_ref)
+DEFINE_GEMM(nnrt_dgemm, double, cblas_dgemm, cblas_dgemv, nnrt_dgemm_ref)

@@ -412,6 +412,14 @@ START_TEST(test_gemm_nan_semantics)
         ck_assert(c[i] == want[i]);
         ck_assert(cd[i] == want[i]);
     }
+    /* a single row takes the GEMV path: the same contract */
+    a[0] = 1, ad[0] = 1;
+    for (int i = 0; i < 2; i++)
+        c[i] = NAN, cd[i] = NAN;
+    sgemms[_i](0, 0, 1, 2, 3, 1, a, 3, b, 2, 0, c, 2);
+    dgemms[_i](0, 0, 1, 2, 3, 1, ad, 3, bd, 2, 0, cd, 2);
+    ck_assert(c[0] == 4 && c[1] == 5);
+    ck_assert(cd[0] == 4 && cd[1] == 5);
 }
 END_TEST
 
