@@ -41,11 +41,43 @@ static const char *const binary_ops[] = {
 	[EXPR_DIV] = "/", [EXPR_POW] = "^",
 };
 
+static bool is_binary(const Expr *e)
+{
+	return e->kind == EXPR_ADD || e->kind == EXPR_SUB ||
+	       e->kind == EXPR_MUL || e->kind == EXPR_DIV || e->kind == EXPR_POW;
+}
+
 /* Every operator node in parentheses; a call's argument without its own,
- * since the call's parentheses already delimit it.  The parser limits the
- * height of expressions, so the recursion is bounded. */
+ * since the call's parentheses already delimit it.  A run like
+ * x + x + ... + x is a left spine as deep as it is long, which the parser
+ * does not limit: it is printed in a loop.  The recursion, on right
+ * operands, calls and unary minus, goes no deeper than the nesting the
+ * parser limits. */
 static void print_expr(FILE *out, const Expr *e, bool top)
 {
+	if (is_binary(e)) {
+		/* The left spine e = s[0], s[0]->lhs = s[1], ...: its
+		 * parentheses, its leftmost operand, then each operator and right
+		 * operand from the innermost node out. */
+		size_t n = 0;
+		for (const Expr *p = e; is_binary(p); p = p->lhs)
+			n++;
+		const Expr **spine = xmalloc(n * sizeof *spine);
+		size_t i = 0;
+		for (const Expr *p = e; is_binary(p); p = p->lhs)
+			spine[i++] = p;
+		for (i = top ? 1 : 0; i < n; i++)
+			fputc('(', out);
+		print_expr(out, spine[n - 1]->lhs, false);
+		for (i = n; i-- > 0;) {
+			fprintf(out, " %s ", binary_ops[spine[i]->kind]);
+			print_expr(out, spine[i]->rhs, false);
+			if (i > 0 || !top)
+				fputc(')', out);
+		}
+		free(spine);
+		return;
+	}
 	switch (e->kind) {
 	case EXPR_NUM:
 		print_num(out, e->num);
@@ -65,14 +97,7 @@ static void print_expr(FILE *out, const Expr *e, bool top)
 			fputc(')', out);
 		return;
 	case EXPR_ADD: case EXPR_SUB: case EXPR_MUL: case EXPR_DIV: case EXPR_POW:
-		if (!top)
-			fputc('(', out);
-		print_expr(out, e->lhs, false);
-		fprintf(out, " %s ", binary_ops[e->kind]);
-		print_expr(out, e->rhs, false);
-		if (!top)
-			fputc(')', out);
-		return;
+		break;                 /* above */
 	}
 	DIE("bad expression kind %d", (int)e->kind);
 }
@@ -146,12 +171,17 @@ static void print_stmt(FILE *out, const AstStmt *s)
 	print_chain(out, s->chain);
 }
 
+/* A definition with a syntax error has no body, and maybe no parameter:
+ * shown as `?`. */
 static void print_activation(FILE *out, const AstActivation *a)
 {
-	fprintf(out, "activation %s(%s)", a->name, a->param);
+	fprintf(out, "activation %s(%s)", a->name, a->param ? a->param : "?");
 	print_loc(out, a->name_loc);
 	fputs("  body: ", out);
-	print_expr(out, a->body, false);
+	if (a->body)
+		print_expr(out, a->body, false);
+	else
+		fputc('?', out);
 	fputc('\n', out);
 }
 

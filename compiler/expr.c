@@ -682,7 +682,8 @@ void expr_print(FILE *out, const Expr *e)
  * ---------------------------------------------------------------------- */
 
 /* Names a custom activation cannot take, so that `dense(4, NAME)` and
- * `NAME(u)` mean one thing.  `what` completes "is a built-in ...". */
+ * `NAME(u)` mean one thing, and a printed derivative's step(u) is the
+ * built-in one.  `what` completes "is a built-in ...". */
 static const struct {
 	const char *name, *what;
 } builtin_names[] = {
@@ -690,7 +691,7 @@ static const struct {
 	{"tanh", "activation"}, {"relu", "activation"},
 	{"softmax", "activation"}, {"sin", "activation"}, {"cos", "activation"},
 	{"exp", "function"}, {"log", "function"}, {"sqrt", "function"},
-	{"tan", "function"}, {"abs", "function"},
+	{"tan", "function"}, {"abs", "function"}, {"step", "function"},
 	{"dense", "layer"}, {"dropout", "layer"}, {"flatten", "layer"},
 	{"add", "layer"}, {"concat", "layer"}, {"concatenate", "layer"},
 };
@@ -852,7 +853,10 @@ static void report_unknown_function(Resolver *R, const Expr *e)
 {
 	const char *name = e->name;
 	const char *kind = builtin_kind(name);
-	const char *sugg = kind ? NULL : diag_suggest(name, R->cands);
+	/* No suggestion once errors are no longer printed: with thousands of
+	 * definitions and errors it would cost seconds for nothing. */
+	bool shown = R->d->nerrors < R->d->max_errors;
+	const char *sugg = kind || !shown ? NULL : diag_suggest(name, R->cands);
 	if (sugg)
 		diag_error(R->d, e->loc, "unknown function '%s'; did you mean '%s'?",
 		           name, sugg);
@@ -868,6 +872,9 @@ static void report_unknown_function(Resolver *R, const Expr *e)
 	else if (strcmp(name, "linear") == 0)
 		diag_note(R->d, e->loc, "linear is the identity: write its "
 		          "argument instead");
+	else if (strcmp(name, "step") == 0)
+		diag_note(R->d, e->loc, "step appears only in printed derivatives; "
+		          "it cannot be called");
 }
 
 /* Pass 1 on a body already known to be small: unknown names, and edges. */
@@ -931,6 +938,9 @@ static void check_definition(Resolver *R, int i)
 		diag_error(R->d, ast->name_loc,
 		           "'%s' is a built-in %s and cannot be redefined",
 		           ast->name, kind);
+		if (strcmp(ast->name, "step") == 0)
+			diag_note(R->d, (Loc){0, 0, 0, 0}, "step is the unit step "
+			          "that printed derivatives use: relu'(x) = step(x)");
 		def->bad = true;
 	} else if (def->dup_of >= 0) {
 		diag_error(R->d, ast->name_loc, "redefinition of activation '%s'",

@@ -35,6 +35,16 @@ typedef struct NameMap {
 	size_t cap, len;           /* cap is 0 or a power of two */
 } NameMap;
 
+/* Names to anything else (models, custom activations, layer counters),
+ * the value beside the key.  A file may define thousands of each, and
+ * every use looks one up. */
+typedef struct StrMap {
+	const char **keys;
+	void **vals;
+	size_t cap, len;           /* cap is 0 or a power of two */
+} StrMap;
+static void *strmap_get(const StrMap *m, const char *key);
+
 typedef struct Counter {
 	const char *kind;          /* "dense", "relu", ... */
 	int n;
@@ -49,6 +59,7 @@ typedef struct Lower {
 	Arena *a;
 	Diag *d;
 	CustomAct **acts;          /* NULL-terminated */
+	const StrMap *act_map;     /* the same, by name (first wins) */
 	IrModel *m;
 	const AstStmt *stmt;       /* the statement being lowered */
 	PtrVec nodes;              /* IrNode *, in creation (topological) order */
@@ -56,6 +67,7 @@ typedef struct Lower {
 	NameMap tensor_map;        /* the same, by name */
 	NameMap later;             /* every name the model binds (node NULL) */
 	PtrVec counters;           /* Counter *, for automatic layer names */
+	StrMap counter_map;        /* the same, by kind */
 	IrNode *current;           /* the previous statement's tensor */
 	const AstStmt *input_stmt, *output_stmt;
 	bool no_input_reported;    /* "layer ... has no input" was said */
@@ -82,11 +94,11 @@ static bool find_act(const Lower *L, const char *name, Activation *out)
 			*out = (Activation){(ActKind)i, NULL};
 			return true;
 		}
-	for (CustomAct **c = L->acts; c && *c; c++)
-		if (strcmp(name, (*c)->name) == 0) {
-			*out = (Activation){ACT_CUSTOM, *c};
-			return true;
-		}
+	CustomAct *c = strmap_get(L->act_map, name);
+	if (c) {
+		*out = (Activation){ACT_CUSTOM, c};
+		return true;
+	}
 	return false;
 }
 
@@ -140,6 +152,51 @@ static void map_put(NameMap *m, Binding *b)
 	m->len++;
 }
 
+/* StrMap: the same hashing and probing as NameMap. */
+static void *strmap_get(const StrMap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = hash_name(key) & (m->cap - 1); m->keys[i];
+	     i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	return NULL;
+}
+
+/* Adds key -> val (not NULL) unless key is there already: the first
+ * definition of a name is the one that counts. */
+static void strmap_add(StrMap *m, const char *key, void *val)
+{
+	if (strmap_get(m, key))
+		return;
+	if (2 * (m->len + 1) > m->cap) {
+		StrMap big = {NULL, NULL, m->cap ? 2 * m->cap : 64, 0};
+		big.keys = xmalloc(big.cap * sizeof *big.keys);
+		big.vals = xmalloc(big.cap * sizeof *big.vals);
+		memset(big.keys, 0, big.cap * sizeof *big.keys);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->keys[i])
+				strmap_add(&big, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	size_t i = hash_name(key) & (m->cap - 1);
+	while (m->keys[i])
+		i = (i + 1) & (m->cap - 1);
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->len++;
+}
+
+static void strmap_free(StrMap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	*m = (StrMap){NULL, NULL, 0, 0};
+}
+
 /* ---- candidates and "did you mean" ------------------------------------ */
 
 /* Keras spellings nnc does not accept, mapped to nnc's. */
@@ -170,6 +227,8 @@ static void push_list(PtrVec *v, const char *const *list, int n)
 
 static void push_acts(const Lower *L, PtrVec *v)
 {
+	if (L->d->nerrors >= L->d->max_errors)
+		return;                /* see freeze() */
 	push_list(v, act_names, ACT_CUSTOM);
 	for (CustomAct **c = L->acts; c && *c; c++)
 		ptrvec_push(v, (void *)(*c)->name);
@@ -230,6 +289,13 @@ static const char *value_str(Lower *L, const AstValue *v)
 	return "?";
 }
 
+/* A number the scanner reported (malformed, too large or too small): the
+ * places that read it stay quiet, so one mistake gives one message. */
+static bool reported(const AstValue *v)
+{
+	return v->kind == VAL_NUM && v->bad;
+}
+
 /* The location of the name at the start of v (`adam` in `adam(0.1)`). */
 static Loc name_loc(const AstValue *v)
 {
@@ -260,6 +326,8 @@ static int64_t int_value(const AstValue *v)
 static bool get_int(Lower *L, const AstValue *v, const char *what,
                     int64_t min, int64_t max, int64_t *out)
 {
+	if (reported(v))
+		return false;
 	int64_t x = v->kind == VAL_NUM && v->is_int ? int_value(v) : 0;
 	if (v->kind == VAL_NUM && v->is_int && x >= min) {
 		if (x > max) {
@@ -277,6 +345,8 @@ static bool get_int(Lower *L, const AstValue *v, const char *what,
 
 static bool get_bool(Lower *L, const AstValue *v, const char *what, bool *out)
 {
+	if (reported(v))
+		return false;
 	if (v->kind == VAL_IDENT && strcmp(v->text, "true") == 0) {
 		*out = true;
 		return true;
@@ -311,6 +381,8 @@ static const char *range_str(Lower *L, Range r)
 static bool get_real(Lower *L, const AstValue *v, const char *what, Range r,
                      double *out)
 {
+	if (reported(v))
+		return false;
 	if (v->kind != VAL_NUM) {
 		diag_error(L->d, v->loc, "%s must be a number %s, got %s", what,
 		           range_str(L, r), value_str(L, v));
@@ -338,6 +410,8 @@ static bool get_act(Lower *L, const AstValue *v, Activation *out)
 {
 	if (v->kind == VAL_IDENT && find_act(L, v->text, out))
 		return true;
+	if (reported(v))
+		return false;
 	if (v->kind != VAL_IDENT) {
 		diag_error(L->d, v->loc,
 		           "activation must be an activation name, got %s",
@@ -438,14 +512,12 @@ static bool bind_args(Lower *L, const char *what, const char *const *names,
 /* "dense_3": the next automatic name for this kind of layer. */
 static const char *auto_name(Lower *L, const char *kind)
 {
-	Counter *c = NULL;
-	for (int i = 0; i < L->counters.len && !c; i++)
-		if (strcmp(((Counter *)L->counters.items[i])->kind, kind) == 0)
-			c = L->counters.items[i];
+	Counter *c = strmap_get(&L->counter_map, kind);
 	if (!c) {
 		c = arena_alloc(L->a, sizeof *c);
 		c->kind = kind;
 		ptrvec_push(&L->counters, c);
+		strmap_add(&L->counter_map, kind, c);
 	}
 	return arena_printf(L->a, "%s_%d", kind, ++c->n);
 }
@@ -671,8 +743,9 @@ static IrNode *lower_merge(Lower *L, const AstStep *st, const char *name)
 			           "keyword arguments", st->name);
 			ok = false;
 		} else if (v && v->kind != VAL_IDENT) {
-			diag_error(L->d, v->loc, "%s takes tensor names, got %s",
-			           st->name, value_str(L, v));
+			if (!reported(v))
+				diag_error(L->d, v->loc, "%s takes tensor names, got %s",
+				           st->name, value_str(L, v));
 			ok = false;
 		} else if (v) {
 			IrNode *t = lookup_tensor(L, v->text, v->loc);
@@ -748,7 +821,9 @@ static IrNode *lower_first(Lower *L, const AstStep *st, const char *name)
 		bool known = is_act(L, st->name) || in_list(st->name, layer_words);
 		if (!known) {
 			error_unknown_layer(L, st, true);
-		} else {
+		} else if (!L->m->incomplete) {
+			/* (In a model the parser dropped statements from, the
+			 * input may be one of them.) */
 			diag_error(L->d, st->loc, "layer '%s' has no input: no tensor "
 			           "before it", st->name);
 			diag_note(L->d, NOLOC, "declare the model's input first, "
@@ -851,6 +926,8 @@ static void lower_tensor_stmt(Lower *L, const AstStmt *s)
 static void set_loss(Lower *L, const AstStmt *s, const AstValue *v)
 {
 	(void)s;
+	if (reported(v))
+		return;
 	if (v->kind != VAL_IDENT) {
 		diag_error(L->d, v->loc, "'loss' needs a loss name such as 'mse', "
 		           "got %s", value_str(L, v));
@@ -900,8 +977,9 @@ static void set_opt_args(Lower *L, Optimizer *o, const AstValue *v)
 static void set_optimizer(Lower *L, const AstStmt *s, const AstValue *v)
 {
 	if (v->kind == VAL_NUM) {
-		diag_error(L->d, v->loc, "'optimizer' needs an optimizer name such "
-		           "as 'adam', got %s", value_str(L, v));
+		if (!reported(v))
+			diag_error(L->d, v->loc, "'optimizer' needs an optimizer name "
+			           "such as 'adam', got %s", value_str(L, v));
 		return;
 	}
 	for (int k = 0; k < OPT_COUNT; k++)
@@ -921,6 +999,8 @@ static void set_optimizer(Lower *L, const AstStmt *s, const AstValue *v)
 static void set_metric(Lower *L, const AstValue *v)
 {
 	Training *t = &L->m->train;
+	if (reported(v))
+		return;
 	if (v->kind != VAL_IDENT) {
 		diag_error(L->d, v->loc, "'metrics' needs metric names such as "
 		           "'accuracy', got %s", value_str(L, v));
@@ -986,15 +1066,24 @@ static const struct {
 	const char *name;
 	SettingFn *set;
 	bool list;                 /* takes several values */
+	const char *example;       /* a value, for "needs a value" */
 } settings[NSETTINGS] = {
-	{"loss", set_loss, false},
-	{"optimizer", set_optimizer, false},
-	{"metrics", set_metrics, true},
-	{"batch", set_batch, false},
-	{"epochs", set_epochs, false},
-	{"seed", set_seed, false},
-	{"shuffle", set_shuffle, false},
+	{"loss", set_loss, false, "mse"},
+	{"optimizer", set_optimizer, false, "adam"},
+	{"metrics", set_metrics, true, "accuracy"},
+	{"batch", set_batch, false, "32"},
+	{"epochs", set_epochs, false, "10"},
+	{"seed", set_seed, false, "0"},
+	{"shuffle", set_shuffle, false, "true"},
 };
+
+static int find_setting(const char *name)
+{
+	int i = 0;
+	while (i < NSETTINGS && strcmp(name, settings[i].name) != 0)
+		i++;
+	return i;
+}
 
 static void error_unknown_setting(Lower *L, const AstStmt *s)
 {
@@ -1015,11 +1104,19 @@ static void lower_setting(Lower *L, const AstStmt *s)
 {
 	if (!s->name)
 		return;
-	int i = 0;
-	while (i < NSETTINGS && strcmp(s->name, settings[i].name) != 0)
-		i++;
+	int i = find_setting(s->name);
 	if (i == NSETTINGS) {
 		error_unknown_setting(L, s);
+		return;
+	}
+	if (s->nvalues < 1 || !s->values || !s->values[0]) {
+		diag_error(L->d, s->loc, "'%s' needs a value, e.g. '%s %s'",
+		           s->name, s->name, settings[i].example);
+		/* Given, if wrongly: later checks stay quiet (see below). */
+		if (!L->settings[i])
+			L->settings[i] = s;
+		if (i == SET_LOSS)
+			L->m->train.loss_loc = s->loc;
 		return;
 	}
 	if (L->settings[i]) {
@@ -1033,10 +1130,6 @@ static void lower_setting(Lower *L, const AstStmt *s)
 	 * meant and stay quiet. */
 	if (i == SET_LOSS)
 		L->m->train.loss_loc = s->loc;
-	if (s->nvalues < 1 || !s->values || !s->values[0]) {
-		diag_error(L->d, s->loc, "'%s' needs a value", s->name);
-		return;
-	}
 	if (s->nvalues > 1 && !settings[i].list) {
 		const AstValue *last = s->values[s->nvalues - 1];
 		diag_error(L->d, last ? loc_span(s->values[1]->loc, last->loc)
@@ -1045,6 +1138,26 @@ static void lower_setting(Lower *L, const AstStmt *s)
 		return;
 	}
 	settings[i].set(L, s, s->values[0]);
+}
+
+/* A lone setting name, such as `loss`, parses as a chain of one step.
+ * If no tensor, layer or activation has that name, it is taken as the
+ * setting without its value: returns that setting statement (to report
+ * as such), else NULL. */
+static const AstStmt *setting_without_value(Lower *L, const AstStmt *s)
+{
+	const AstStep *st = s->chain;
+	if (s->kind != STMT_CHAIN || !st || st->next || st->has_parens ||
+	    !st->name || find_setting(st->name) == NSETTINGS ||
+	    find_binding(&L->tensor_map, st->name) ||
+	    find_binding(&L->later, st->name) || reserved(L, st->name))
+		return NULL;
+	AstStmt *set = arena_alloc(L->a, sizeof *set);
+	set->kind = STMT_SETTING;
+	set->loc = s->loc;
+	set->name = st->name;
+	set->name_loc = st->name_loc;
+	return set;
 }
 
 /* ---- models ------------------------------------------------------------- */
@@ -1118,17 +1231,19 @@ static void check_clashes(Lower *L)
 	}
 }
 
+/* The checks for what is missing are skipped in a model the parser dropped
+ * statements from: what is missing may be one of them. */
 static void finish_model(Lower *L, const AstModel *am)
 {
 	IrModel *m = L->m;
-	if (!L->input_stmt && !L->no_input_reported) {
+	if (!L->input_stmt && !L->no_input_reported && !m->incomplete) {
 		diag_error(L->d, m->loc, "model '%s' has no input", m->name);
 		diag_note(L->d, NOLOC, "declare one with 'input x[N]'");
 	}
 	if (!L->output_stmt)
 		m->output = L->current;
 	check_clashes(L);
-	if (!L->settings[SET_LOSS]) {
+	if (!L->settings[SET_LOSS] && !m->incomplete) {
 		diag_warning(L->d, am->name_loc, "model '%s' has no loss: it can be "
 		             "used for inference only", m->name);
 		diag_note(L->d, NOLOC, "add e.g. 'loss mse' to train it");
@@ -1142,6 +1257,7 @@ static IrModel *lower_model(Lower *L, const AstModel *am)
 	IrModel *m = arena_alloc(L->a, sizeof *m);
 	m->name = am->name ? am->name : "?";
 	m->loc = am->name_loc.first_line ? am->name_loc : am->loc;
+	m->incomplete = am->incomplete;
 	init_training(&m->train);
 	L->m = m;
 	collect_later(L, am);
@@ -1151,9 +1267,16 @@ static IrModel *lower_model(Lower *L, const AstModel *am)
 		case STMT_INPUT:
 			lower_input(L, s);
 			break;
+		case STMT_CHAIN: {
+			const AstStmt *set = setting_without_value(L, s);
+			if (set)
+				lower_setting(L, set);
+			else
+				lower_tensor_stmt(L, s);
+			break;
+		}
 		case STMT_ASSIGN:
 		case STMT_OUTPUT:
-		case STMT_CHAIN:
 			lower_tensor_stmt(L, s);
 			break;
 		case STMT_SETTING:
@@ -1172,6 +1295,7 @@ static void free_lower(Lower *L)
 	free(L->tensor_map.slots);
 	free(L->later.slots);
 	free(L->counters.items);
+	strmap_free(&L->counter_map);
 }
 
 IrProgram *lower_file(Arena *a, const AstFile *f, CustomAct **acts, Diag *d)
@@ -1183,24 +1307,34 @@ IrProgram *lower_file(Arena *a, const AstFile *f, CustomAct **acts, Diag *d)
 	 * model can be trusted to be complete. */
 	bool trusted = d->nerrors == 0;
 	PtrVec models = {0};
+	StrMap by_name = {0}, act_map = {0};   /* IrModel *, CustomAct * */
+	for (CustomAct **c = acts; c && *c; c++)
+		strmap_add(&act_map, (*c)->name, *c);
 	for (const AstModel *am = f->models; am; am = am->next) {
-		Lower L = {.a = a, .d = d, .acts = acts};
+		Lower L = {.a = a, .d = d, .acts = acts, .act_map = &act_map};
 		int errors = d->nerrors;
-		for (int i = 0; i < models.len && am->name; i++) {
-			IrModel *prev = models.items[i];
-			if (strcmp(prev->name, am->name) == 0) {
-				diag_error(d, am->name_loc, "redefinition of model '%s'",
-				           am->name);
-				diag_note(d, prev->loc, "previous definition is here");
-				break;
-			}
+		IrModel *prev = am->name ? strmap_get(&by_name, am->name) : NULL;
+		if (prev) {
+			diag_error(d, am->name_loc, "redefinition of model '%s'",
+			           am->name);
+			diag_note(d, prev->loc, "previous definition is here");
 		}
 		IrModel *m = lower_model(&L, am);
 		free_lower(&L);
 		m->ok = trusted && d->nerrors == errors;
 		ptrvec_push(&models, m);
+		if (am->name)
+			strmap_add(&by_name, am->name, m);
 	}
+	strmap_free(&by_name);
+	strmap_free(&act_map);
 	p->nmodels = models.len;
 	p->models = (IrModel **)ptrvec_freeze(&models, a);
+	/* An empty file, or one of activations only, would otherwise pass
+	 * silently.  (After an error, the model may be what it was about.) */
+	if (!f->models && d->nerrors == 0) {
+		diag_warning(d, NOLOC, "this file defines no model");
+		diag_note(d, NOLOC, "a model starts with 'model NAME {'");
+	}
 	return p;
 }

@@ -520,8 +520,10 @@ typedef struct IrModel {
 	Training train;
 	int64_t total_params;
 	bool ok;                   /* no errors in this model */
-	bool incomplete;           /* AstModel.incomplete: no "has no input",
-	                              "has no loss" or "metrics need a loss" */
+	bool incomplete;           /* AstModel.incomplete: lowering and
+	                              shape_check do not report what may be
+	                              in the dropped statements (no input, no
+	                              loss, metrics without a loss, unused) */
 } IrModel;
 
 typedef struct IrProgram {

@@ -287,8 +287,9 @@ static void check_metrics(Check *C)
 		return;
 	if (t->loss == LOSS_NONE) {
 		/* A loss_loc without a loss: the loss setting was wrong, and
-		 * that error was enough. */
-		if (!t->loss_loc.first_line)
+		 * that error was enough.  In an incomplete model the loss may
+		 * be a statement the parser dropped. */
+		if (!t->loss_loc.first_line && !C->m->incomplete)
 			diag_error(C->d, *first, "metrics need a loss");
 		return;
 	}
@@ -360,8 +361,9 @@ static void check_model(Check *C)
 	if (C->d->nerrors != errors)
 		m->ok = false;
 	/* In a model with errors, an unused tensor is most likely a
-	 * consequence of them: stay quiet. */
-	if (m->ok && m->output)
+	 * consequence of them: stay quiet.  (An incomplete model always had
+	 * a syntax error, so it is never ok; said again for clarity.) */
+	if (m->ok && !m->incomplete && m->output)
 		warn_unused(C);
 }
 

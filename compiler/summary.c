@@ -61,10 +61,22 @@ static Row make_row(Arena *a, const IrNode *n)
 	r.cell[0] = arena_printf(a, "%s (%s)", n->name, layer_type(a, n));
 	r.cell[1] = keras_shape(a, n->shape);
 	r.cell[2] = arena_strdup(a, ir_fmt_count(count, n->nparams));
-	const char *conn = "";
+	/* "a, b, c": sized first, as a merge may read thousands of tensors
+	 * (appending one by one would copy the list each time). */
+	size_t len = 1;
 	for (int i = 0; i < n->ninputs; i++)
-		conn = arena_printf(a, "%s%s%s", conn, i ? ", " : "",
-		                    n->inputs[i]->name);
+		len += strlen(n->inputs[i]->name) + 2;
+	char *conn = arena_alloc(a, len), *p = conn;
+	for (int i = 0; i < n->ninputs; i++) {
+		size_t k = strlen(n->inputs[i]->name);
+		if (i) {
+			memcpy(p, ", ", 2);
+			p += 2;
+		}
+		memcpy(p, n->inputs[i]->name, k);
+		p += k;
+	}
+	*p = '\0';
 	r.cell[3] = conn;
 	return r;
 }

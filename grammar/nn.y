@@ -15,10 +15,13 @@
  * independent error.
  *
  * Nesting: only expressions nest.  The parser counts the levels that are
- * open (parentheses, unary minus, '^') as it shifts them, and the height of
- * every Expr as it builds it; either going past NNC_MAX_DEPTH is one error
- * and the rest of that activation is skipped, so neither bison's stack nor
- * the recursive walks of later phases can grow without bound.
+ * open (parentheses, function calls, unary minus, '^') as it shifts them,
+ * and the nesting of every Expr as it builds it; either going past
+ * NNC_MAX_DEPTH is one error and the rest of that activation is skipped,
+ * so bison's stack cannot grow without bound.  A left-associative run of
+ * '+', '-', '*' or '/' is no deeper than its operands (bison reduces it
+ * as it goes): `x + x + ... + x` is accepted at any length, and expr.c
+ * bounds the height of the tree it makes before anything recurses on it.
  *
  * api.push-pull both: parse_file uses the pull parser nn_parse; the unit
  * tests drive two push parsers token by token to show that two parses in
@@ -56,10 +59,17 @@ typedef struct ValNode {
 typedef struct ValList { ValNode *head, *tail; int n; } ValList;
 typedef struct ArgList { AstArg *head, *tail; int n; } ArgList;
 typedef struct StepList { AstStep *head, *tail; } StepList;
-/* An expression and its height, counting parentheses as a level. */
+/* An expression and its nesting: 1 for a number or a name, plus one for
+ * each pair of parentheses, call, unary minus or '^' around it (see
+ * above). */
 typedef struct ExprVal { Expr *e; int depth; } ExprVal;
-/* A NUMBER token: its value and its text as written. */
-typedef struct NumTok { double num; bool is_int; const char *text; } NumTok;
+/* A NUMBER token: its value, whether the scanner reported it (AstValue's
+ * bad), and its text as written. */
+typedef struct NumTok {
+	double num;
+	bool is_int, bad;
+	const char *text;
+} NumTok;
 /* A model's name, or name == NULL when the header had a syntax error. */
 typedef struct NameTok { const char *name; Loc loc; } NameTok;
 
@@ -134,6 +144,7 @@ int nn_lex(NN_STYPE *yylval_param, Loc *yylloc_param, yyscan_t yyscanner);
 	AstStep *step;
 	StepList steps;
 	AstStmt *stmt;
+	AstActivation *act;
 	ExprVal ex;
 }
 
@@ -150,6 +161,7 @@ int nn_lex(NN_STYPE *yylval_param, Loc *yylloc_param, yyscan_t yyscanner);
 %type <step> step
 %type <steps> chain
 %type <stmt> stmt
+%type <act> act_head
 %type <ex> expr term unary power primary
 
 %code {
@@ -163,6 +175,8 @@ int nn_lex(NN_STYPE *yylval_param, Loc *yylloc_param, yyscan_t yyscanner);
 static void yyerror(const Loc *loc, yyscan_t scanner, ParseState *st,
                     const char *msg);
 static void begin_model(ParseState *st, NameTok head, Loc loc);
+static AstActivation *new_activation(ParseState *st, Loc loc,
+                                     const char *name, Loc name_loc);
 static void add_stmt(ParseState *st, AstStmt *s);
 static AstStmt *new_stmt(ParseState *st, StmtKind kind, Loc loc,
                          const char *name, Loc name_loc);
@@ -197,6 +211,20 @@ static const ExprVal noexpr;
 		if (!open_level(st, (loc))) \
 			YYERROR; \
 	} while (0)
+
+/* The action of an error rule of a definition, reduced at once with the
+ * offending token still ahead.  If it can start the next definition,
+ * resume reporting now; otherwise the top level skips it up to the
+ * newline, which resumes reporting (yyerrok here would report the same
+ * token again). */
+#define ACTIVATION_RECOVERED() \
+	do { \
+		if (yychar == TOK_NEWLINE || yychar == TOK_MODEL || \
+		    yychar == TOK_ACTIVATION || yychar == TOK_YYEOF) \
+			yyerrok; \
+		else \
+			st->resync = true; \
+	} while (0)
 }
 
 %%
@@ -226,7 +254,10 @@ toplevel:
 /* model = "model" IDENT "{" { statement } "}" ; */
 model:
 	model_open { begin_model(st, $1, @1); } body '}'
-		{ st->model->loc = loc_span(st->model->loc, @4); }
+		{
+			st->model->loc = loc_span(st->model->loc, @4);
+			st->model = NULL;
+		}
 	;
 
 /* A bad header is skipped up to its '{', so the body is still checked. */
@@ -236,18 +267,20 @@ model_open:
 	| "model" error '{'     { yyerrok; $$ = (NameTok){NULL, @1}; }
 	;
 
-/* The last statement before '}' needs no terminator. */
+/* The last statement before '}' needs no terminator.  A statement with a
+ * syntax error is dropped, and the model marked incomplete (see also
+ * yyreport_syntax_error, for the end of input). */
 body:
 	stmts
 	| stmts stmt            { add_stmt(st, $2); }
-	| stmts error
+	| stmts error           { st->model->incomplete = true; }
 	;
 
 stmts:
 	%empty
 	| stmts stmt end        { add_stmt(st, $2); }
 	| stmts end
-	| stmts error end       { yyerrok; }
+	| stmts error end       { yyerrok; st->model->incomplete = true; }
 	;
 
 end:
@@ -343,32 +376,30 @@ setvalue:
 		}
 	;
 
-/* activation = "activation" IDENT "(" IDENT ")" "=" expr ; */
+/* activation = "activation" IDENT "(" IDENT ")" "=" expr ;
+ * A definition with a syntax error after its name is kept without a body
+ * (or parameter): expr.c marks it not ok, and its uses stay quiet rather
+ * than report an unknown activation. */
 activation:
-	"activation" IDENT '(' IDENT ')' '=' { st->nest = 0; } expr
-		{
-			AstActivation *act = arena_alloc(st->arena, sizeof *act);
-			act->loc = @$;
-			act->name = $2;
-			act->name_loc = @2;
-			act->param = $4;
-			act->param_loc = @4;
-			act->body = $8.e;
-			*st->act_link = act;
-			st->act_link = &act->next;
-		}
+	act_head expr
+		{ $1->loc = @$; $1->body = $2.e; }
+	| act_head error
+		{ $1->loc = @$; ACTIVATION_RECOVERED(); }
+	| "activation" IDENT error
+		{ new_activation(st, @$, $2, @2); ACTIVATION_RECOVERED(); }
 	| "activation" error
+		{ ACTIVATION_RECOVERED(); }
+	;
+
+/* Linked into the file as soon as the header is read, so that it keeps
+ * its place in source order whether or not the body parses. */
+act_head:
+	"activation" IDENT '(' IDENT ')' '='
 		{
-			/* Reduced at once, with the offending token still ahead.
-			 * If it can start the next definition, resume reporting
-			 * now; otherwise the top level skips it up to the newline,
-			 * which resumes reporting (yyerrok here would report the
-			 * same token again). */
-			if (yychar == TOK_NEWLINE || yychar == TOK_MODEL ||
-			    yychar == TOK_ACTIVATION || yychar == TOK_YYEOF)
-				yyerrok;
-			else
-				st->resync = true;
+			st->nest = 0;
+			$$ = new_activation(st, @$, $2, @2);
+			$$->param = $4;
+			$$->param_loc = @4;
 		}
 	;
 
@@ -449,6 +480,19 @@ static void begin_model(ParseState *st, NameTok head, Loc loc)
 	st->stmt_link = &m->stmts;
 }
 
+/* A definition with no body yet, linked into the file. */
+static AstActivation *new_activation(ParseState *st, Loc loc,
+                                     const char *name, Loc name_loc)
+{
+	AstActivation *act = arena_alloc(st->arena, sizeof *act);
+	act->loc = loc;
+	act->name = name;
+	act->name_loc = name_loc;
+	*st->act_link = act;
+	st->act_link = &act->next;
+	return act;
+}
+
 static void add_stmt(ParseState *st, AstStmt *s)
 {
 	*st->stmt_link = s;
@@ -485,6 +529,7 @@ static AstValue *num_value(ParseState *st, NumTok t, bool neg, Loc loc)
 	                            : t.text);
 	v->num = neg ? -t.num : t.num;
 	v->is_int = t.is_int;
+	v->bad = t.bad;
 	return v;
 }
 
@@ -553,7 +598,11 @@ static ExprVal new_expr(ParseState *st, ExprKind kind, Loc loc, ExprVal lhs,
 	e->rhs = rhs.e;
 	e->fn = FN_NONE;
 	int d = lhs.depth > rhs.depth ? lhs.depth : rhs.depth;
-	return (ExprVal){e, d + 1};
+	/* A run of + - * / is reduced as it goes (left recursion): only the
+	 * other operators nest (see the top of this file). */
+	bool flat = kind == EXPR_ADD || kind == EXPR_SUB || kind == EXPR_MUL ||
+	            kind == EXPR_DIV;
+	return (ExprVal){e, flat ? d : d + 1};
 }
 
 static void report_too_deep(ParseState *st, Loc loc)
@@ -562,7 +611,7 @@ static void report_too_deep(ParseState *st, Loc loc)
 	           NNC_MAX_DEPTH);
 }
 
-/* Called as a '(' , unary '-' or '^' is shifted: the expression it opens
+/* Called as a '(', unary '-' or '^' is shifted: the expression it opens
  * will be at least nest + 1 high, so going past the limit here is the
  * same error as too_deep, found before the stack grows any further. */
 static bool open_level(ParseState *st, Loc loc)
@@ -637,9 +686,14 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
                                  ParseState *st)
 {
 	(void)scanner;
+	yysymbol_kind_t la = yypcontext_token(ctx);
+	/* At the end of input the parse gives up, and a model's statement that
+	 * was not finished is dropped without an error rule to say so. */
+	if (la == YYSYMBOL_YYEOF && st->model && st->prev_kind != TOK_NEWLINE &&
+	    st->prev_kind != ';' && st->prev_kind != '{')
+		st->model->incomplete = true;
 	if (st->stopped)
 		return 0;
-	yysymbol_kind_t la = yypcontext_token(ctx);
 	Loc loc = *yypcontext_location(ctx);
 	yysymbol_kind_t kinds[YYNTOKENS];
 	int n = yypcontext_expected_tokens(ctx, kinds, YYNTOKENS);

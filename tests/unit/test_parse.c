@@ -300,11 +300,38 @@ END_TEST
 START_TEST(test_lex_bad_numbers)
 {
 	check_lex("1e999", "1e999@1:1 EOF@1:6 | 1:1: error: number '1e999' is too large");
-	check_lex("1e-999", "1e-999@1:1 EOF@1:7");   /* underflow is 0, fine */
+	/* A nonzero number that rounds to 0 is an error; zero, and numbers
+	 * that are only subnormal, are fine. */
+	check_lex("1e-999", "1e-999@1:1 EOF@1:7 | 1:1: error: number '1e-999' "
+	          "is too small (it would round to 0)");
+	check_lex("0.0001e-400", "0.0001e-400@1:1 EOF@1:12 | 1:1: error: number "
+	          "'0.0001e-400' is too small (it would round to 0)");
+	check_lex("0e-999 0.000e-500 1e-320 4.9e-324 0 00.0",
+	          "0e-999@1:1 0.000e-500@1:8 1e-320@1:19 4.9e-324@1:26 0@1:35 "
+	          "00.0@1:37 EOF@1:41");
 	check_lex("3x 1e 2.5f", "3x@1:1 1e@1:4 2.5f@1:7 EOF@1:11 | 1:1: error: invalid "
 	          "number '3x' | 1:4: error: invalid number '1e' | 1:7: error: "
 	          "invalid number '2.5f'");
 	check_lex("1.2.3", "1.2@1:1 .3@1:4 EOF@1:6");
+}
+END_TEST
+
+/* Numbers the scanner reported are marked bad in the AST, so that lowering
+ * stays quiet about them. */
+START_TEST(test_parse_bad_number_values)
+{
+	Parsed p = parse_text("model m {\n dense(3x, 1e999, -1e-400, 2, 0e-400)"
+	                      "\n}\n");
+	ck_assert_int_eq(p.nerrors, 3);
+	const AstArg *a = p.file->models->stmts->chain->args;
+	bool want[] = {true, true, true, false, false};
+	for (int i = 0; i < 5; i++, a = a->next) {
+		ck_assert_ptr_nonnull(a);
+		ck_assert_msg(a->value->bad == want[i], "argument %d", i + 1);
+	}
+	ck_assert_str_eq(p.file->models->stmts->chain->args->next->next->value
+	                 ->text, "-1e-400");
+	parsed_free(&p);
 }
 END_TEST
 
@@ -658,8 +685,32 @@ static void check_depth(const char *open, const char *mid, const char *close,
 	ck_assert_int_eq(p.nerrors, 1);
 	ck_assert_ptr_nonnull(strstr(p.errs, "error: expression is nested too "
 	                             "deeply (limit 100)"));
-	/* The rest of the file is still parsed. */
-	ck_assert_str_eq(p.file->activations->name, "g");
+	/* The definition is kept without its body, and the rest of the file
+	 * is still parsed. */
+	const AstActivation *f = p.file->activations;
+	ck_assert_str_eq(f->name, "f");
+	ck_assert_ptr_null(f->body);
+	ck_assert_str_eq(f->next->name, "g");
+	ck_assert_ptr_nonnull(f->next->body);
+	parsed_free(&p);
+	free(s);
+}
+
+/* A left-associative run of + - * / does not nest: any length parses (and
+ * dumps: the printer does not recurse along the run). */
+static void check_flat(const char *op, int n)
+{
+	char *s = nested(op, "x", "", n);
+	Parsed p = parse_text(s);
+	ck_assert_msg(p.nerrors == 0, "%d terms of %s: %s", n + 1, op, p.errs);
+	const Expr *e = p.file->activations->body;
+	for (int i = 0; i < n; i++, e = e->lhs)
+		ck_assert(e->kind == EXPR_ADD || e->kind == EXPR_SUB ||
+		          e->kind == EXPR_MUL || e->kind == EXPR_DIV);
+	ck_assert_int_eq(e->kind, EXPR_VAR);
+	char *got = dump_file(p.file);
+	ck_assert_ptr_nonnull(strstr(got, "activation g(x)"));
+	free(got);
 	parsed_free(&p);
 	free(s);
 }
@@ -673,10 +724,13 @@ START_TEST(test_parse_depth)
 	check_depth("-", "x", "", 99, 100000);
 	check_depth("x^", "x", "", 99, 100);
 	check_depth("x^", "x", "", 99, 100000);
-	check_depth("x+", "x", "", 99, 100);
-	check_depth("x+", "x", "", 99, 100000);
-	check_depth("x*(", "x", ")", 49, 50);
-	check_depth("x*(", "x", ")", 49, 100000);
+	check_depth("x*(", "x", ")", 99, 100);
+	check_depth("x*(", "x", ")", 99, 100000);
+	check_depth("(x+x+", "x", ")", 99, 100);
+	check_depth("-x^", "x", "", 49, 50);
+	check_flat("x+", 100);
+	check_flat("x-x*x/", 5000);
+	check_flat("x+", 1000000);
 }
 END_TEST
 
@@ -805,8 +859,12 @@ START_TEST(test_parse_recovery)
 	                 "  chain @6:3\n    step dense(6) @6:3\n"
 	                 "  chain @7:3\n    step loss @7:3\n"
 	                 "  setting epochs 10 @10:3\n"
+	                 "activation f(x) @12:12\n  body: ?\n"
+	                 "activation g(x) @13:12\n  body: ?\n"
 	                 "activation h(x) @14:12\n  body: x\n"
 	                 "model n @15:7\n  input y [2] @15:11\n");
+	ck_assert(p.file->models->incomplete);
+	ck_assert(!p.file->models->next->incomplete);
 	free(got);
 	parsed_free(&p);
 
@@ -853,6 +911,25 @@ START_TEST(test_parse_partial)
 	ck_assert_str_eq(got, "model m @1:7\n  input x [3] @2:3\n  chain @3:3\n"
 	                 "    step dense(2) @3:3\n");
 	free(got);
+	ck_assert(!p.file->models->incomplete);   /* only the '}' is missing */
+	parsed_free(&p);
+
+	/* A statement cut off by the end of input is dropped: incomplete. */
+	p = parse_text("model m {\n  input x[3]\n  dense(2, relu");
+	ck_assert_int_eq(p.nerrors, 1);
+	ck_assert_ptr_null(p.file->models->stmts->next);
+	ck_assert(p.file->models->incomplete);
+	parsed_free(&p);
+	p = parse_text("model m {\n  input x[3]");
+	ck_assert_ptr_null(p.file->models->stmts);
+	ck_assert(p.file->models->incomplete);
+	parsed_free(&p);
+	p = parse_text("model m {");
+	ck_assert(!p.file->models->incomplete);
+	parsed_free(&p);
+	/* A syntax error in the next model's header is not this one's. */
+	p = parse_text("model a {\n  input x[3]\n}\nmodel b ( {\n}\n");
+	ck_assert(!p.file->models->incomplete);
 	parsed_free(&p);
 
 	/* A '}' missing before the next definition ends the model there. */
@@ -1002,6 +1079,7 @@ Suite *parse_suite(void)
 	tcase_add_test(tc, test_lex_bad_chars);
 	tcase_add_test(tc, test_lex_long_ident);
 	tcase_add_test(tc, test_lex_bad_numbers);
+	tcase_add_test(tc, test_parse_bad_number_values);
 	tcase_add_test(tc, test_lex_two_scanners);
 	suite_add_tcase(s, tc);
 

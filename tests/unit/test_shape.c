@@ -430,6 +430,86 @@ START_TEST(test_several_models)
 }
 END_TEST
 
+/* A flat sum is not nesting: the parser takes any length, and expr.c's
+ * own limits decide (EXPR_MAX_DEPTH levels of the tree). */
+static char *flat_sum(int terms)
+{
+	const char *head = "activation f(x) = x";
+	const char *tail = "\nmodel m {\n input x[3]\n dense(1, f)\n loss mse\n}\n";
+	char *s = malloc(strlen(head) + 4 * (size_t)terms + strlen(tail) + 1);
+	char *p = s + sprintf(s, "%s", head);
+	for (int i = 1; i < terms; i++)
+		p += sprintf(p, " + x");
+	strcpy(p, tail);
+	return s;
+}
+
+START_TEST(test_flat_sums)
+{
+	char *src = flat_sum(EXPR_MAX_DEPTH - 1);
+	Run r;
+	compile(&r, src);
+	ck_assert_msg(r.nerrors == 0, "%s", r.msgs);
+	ck_assert(r.p->acts[0]->ok);
+	ck_assert(r.m->ok);
+	done(&r);
+	free(src);
+
+	src = flat_sum(5000);
+	compile(&r, src);
+	ck_assert_int_eq(r.nerrors, 1);
+	ck_assert_ptr_nonnull(strstr(r.msgs, "error: activation 'f' is too "
+	                             "large (limit: 100000 nodes / depth 1000)"));
+	done(&r);
+	free(src);
+}
+END_TEST
+
+/* Parts of a file the parser could not read are not reported again by
+ * later phases: their uses, and what they might have provided. */
+START_TEST(test_quiet_after_syntax_errors)
+{
+	Run r;
+	compile(&r, "activation f(x) = x +\n"
+	            "model m {\n input output[3]\n dense(4, f) -> f\n"
+	            " dense(2, relu\n loss mse\n metrics mae\n}\n");
+	ck_assert_int_eq(r.nerrors, 3);   /* the three syntax errors */
+	ck_assert_int_eq(r.nwarnings, 0);
+	ck_assert(r.m->incomplete);
+	ck_assert(!r.p->acts[0]->ok);
+	done(&r);
+
+	/* A complete model still gets them. */
+	compile(&r, "model m {\n dense(4)\n metrics mae\n}\n");
+	ck_assert(!r.m->incomplete);
+	ck_assert_ptr_nonnull(strstr(r.msgs, "has no input"));
+	ck_assert_ptr_nonnull(strstr(r.msgs, "metrics need a loss"));
+	ck_assert_ptr_nonnull(strstr(r.msgs, "has no loss"));
+	done(&r);
+}
+END_TEST
+
+/* A file without a model passes with a warning, unless it has errors
+ * (a model whose header failed to parse, say). */
+START_TEST(test_no_model)
+{
+	Run r;
+	compile(&r, "# nothing\nactivation f(x) = x\n");
+	ck_assert_int_eq(r.nerrors, 0);
+	ck_assert_int_eq(r.nwarnings, 1);
+	ck_assert_ptr_nonnull(strstr(r.msgs, "t.nn: warning: this file defines "
+	                             "no model\n"));
+	done(&r);
+	compile(&r, "");
+	ck_assert_int_eq(r.nwarnings, 1);
+	done(&r);
+	compile(&r, "model {\n input x[3]\n}\n");
+	ck_assert_int_eq(r.nerrors, 1);
+	ck_assert_int_eq(r.nwarnings, 0);
+	done(&r);
+}
+END_TEST
+
 Suite *shape_suite(void)
 {
 	Suite *s = suite_create("shape");
@@ -457,6 +537,9 @@ Suite *shape_suite(void)
 	tcase_add_test(tc, test_name_errors);
 	tcase_add_test(tc, test_setting_errors);
 	tcase_add_test(tc, test_several_models);
+	tcase_add_test(tc, test_flat_sums);
+	tcase_add_test(tc, test_quiet_after_syntax_errors);
+	tcase_add_test(tc, test_no_model);
 	suite_add_tcase(s, tc);
 	return s;
 }
