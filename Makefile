@@ -53,7 +53,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo demo-fashion deps clean unit golden warnings numeric reference e2e \
+.PHONY: all test demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
@@ -143,6 +143,11 @@ reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
 # instrumented one would need the sanitizer runtime in every trainer).
 e2e: build/nnc build/libnnrt.a
 	tests/e2e/run.sh build/nnc
+
+# Benchmarks: a program, not a test (machines are shared and noisy).
+# Writes bench/RESULTS.md; see bench/run.sh for its settings.
+bench: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	bench/run.sh $(BUILD)/nnc $(BUILD)
 
 # Our sources must also be warning-free under the other compiler.
 warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h

@@ -26,7 +26,8 @@
 #   BENCH_ACCURACY=0|1   the first Fashion round trains BENCH_ACC_EPOCHS
 #                        (default 5) epochs for the test accuracy (default 1,
 #                        quick 0: then the accuracy is after BENCH_EPOCHS)
-#   BENCH_CFLAGS         flags for the generated C and drivers (default -O2)
+#   BENCH_CFLAGS         flags for the generated C and drivers (default: the
+#                        flags nnc train uses, -O3 -march=native -fno-math-errno)
 #   BENCH_DATA           Fashion-MNIST directory
 #                        (default /usr/share/datasets/fashion-mnist)
 #   BENCH_TORCH=0        skip PyTorch even if it is installed
@@ -72,7 +73,7 @@ toy_steps=10000
 chain_layers="250 500 1000 2000"
 widths="64 128 256 512 1024 2048 4096"
 batches="1 4 16 64 256 1024"
-cflags=${BENCH_CFLAGS:--O2}
+cflags=${BENCH_CFLAGS:--O3 -march=native -fno-math-errno}
 data=${BENCH_DATA:-/usr/share/datasets/fashion-mnist}
 torchpy=/usr/bin/python3
 # The report needs only the standard library: any python3 will do.
