@@ -23,7 +23,7 @@ endif
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev zlib1g-dev \
-                clang graphviz
+                clang graphviz libclang-rt-dev cppcheck
 
 # The warnings our own code must be free of, with gcc and clang alike.
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -53,7 +53,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
+.PHONY: hostile messages analyze all test demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
@@ -149,6 +149,20 @@ e2e: build/nnc build/libnnrt.a
 bench: $(BUILD)/nnc $(BUILD)/libnnrt.a
 	bench/run.sh $(BUILD)/nnc $(BUILD)
 
+# Reliability: libFuzzer targets (make fuzz FUZZ_SECONDS=N; make fuzz-regress
+# replays the seeds and regression inputs), hostile .nn files, every
+# user-facing message produced by some test, static analysis.
+include tests/fuzz/fuzz.mk
+
+hostile: $(BUILD)/nnc
+	HOSTILE_TIMEOUT=$(if $(SANITIZE),60,20) tests/fuzz/hostile.sh $(BUILD)/nnc
+
+messages:
+	tests/messages.sh
+
+analyze: | $(DEPS_STAMP)
+	tests/fuzz/analyze.sh
+
 # Our sources must also be warning-free under the other compiler.
 warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	@echo "checking warnings with $(CC_ALT)"
@@ -156,7 +170,8 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
 
-test: all unit golden warnings numeric reference e2e
+test: all unit golden warnings numeric reference e2e fuzz-regress hostile \
+      messages analyze
 	@echo "all tests passed"
 
 # --- demo --------------------------------------------------------------

@@ -34,6 +34,11 @@ Source *source_from_memory(Arena *a, const char *name, const char *text,
                            size_t len)
 {
 	Source *s = arena_alloc(a, sizeof *s);
+	/* A UTF-8 byte-order mark (some editors write one) is not text. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	s->name = arena_strdup(a, name);
 	s->text = arena_strndup(a, text, len);
 	s->len = len;

@@ -147,7 +147,7 @@ cache_miss_verbose() {
 		>v.out 2>v.err || return 1
 	cat v.err
 	grep -q '^nnc: cache miss: ' v.err &&
-	grep -Eq '^nnc:   cd .* && .*-std=c99 -O2 .* main\.c xor\.c .*libnnrt\.a .*-lm -o xor\.tmp\.[0-9]+$' v.err
+	grep -Eq '^nnc:   cd .* && .*-std=c99 -O3 .* main\.c xor\.c .*libnnrt\.a .*-lm -o xor\.tmp\.[0-9]+$' v.err
 }
 check "--verbose shows a miss and the compiler command" cache_miss_verbose
 

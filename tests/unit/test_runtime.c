@@ -881,6 +881,36 @@ START_TEST(test_save_failure_keeps_old)
 }
 END_TEST
 
+/* A caller's table that no file could match is refused, by index, before
+ * anything is read or written. */
+START_TEST(test_invalid_tables)
+{
+    char dir[128], path[192], err[256], want[300];
+    tmp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    float v[2] = {1, 2};
+    nnrt_tensor t[2] = {tensor("v", NNRT_F32, v, 1, 2, 0),
+                        tensor(NULL, NNRT_F32, v, 1, 2, 0)};
+    ck_assert_int_eq(nnrt_save_safetensors(path, t, 2, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: tensor 1 has an invalid name", path);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(count_files(dir), 0);
+
+    unsigned char buf[64];
+    size_t len = image(buf, "{}", 0);
+    ck_assert_int_eq(nnrt_load_safetensors_mem(buf, len, "w.safetensors", t,
+                                               2, err, sizeof err), -1);
+    ck_assert_str_eq(err, "w.safetensors: tensor 1 of the caller's table is "
+                          "invalid");
+    t[1].name = "u";
+    t[1].rank = NNRT_MAX_RANK + 1;
+    ck_assert_int_eq(nnrt_load_safetensors_mem(buf, len, "w.safetensors", t,
+                                               2, err, sizeof err), -1);
+    ck_assert_str_eq(err, "w.safetensors: tensor 1 of the caller's table is "
+                          "invalid");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- fit */
 
 START_TEST(test_fit_options_and_history)
@@ -970,6 +1000,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_load_file_errors);
     tcase_add_test(tc, test_load_err_buffer);
     tcase_add_test(tc, test_save_failure_keeps_old);
+    tcase_add_test(tc, test_invalid_tables);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("fit");
