@@ -54,6 +54,7 @@ UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: hostile messages analyze all test demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
+        infer embed install-test \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
 
@@ -104,8 +105,10 @@ $(BUILD)/libnnc.a: $(COMPILER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nnc: $(BUILD)/compiler/main.o $(BUILD)/libnnc.a
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ -lm
+# nnc build --infer-only --weights reads safetensors with the runtime's
+# reader, so nnc links it (and cJSON).
+$(BUILD)/nnc: $(BUILD)/compiler/main.o $(BUILD)/libnnc.a $(BUILD)/runtime/safetensors.o
+	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(shell pkg-config --libs libcjson) -lm
 
 # --- the runtime ---------------------------------------------------------
 $(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_STAMP)
@@ -144,6 +147,24 @@ reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
 e2e: build/nnc build/libnnrt.a
 	tests/e2e/run.sh build/nnc
 
+# The inference-only build (nnc build --infer-only): its outputs against the
+# training build's, its memory plan, its dependencies.  Like e2e, it links
+# the plain runtime.
+infer: build/nnc build/libnnrt.a
+	tests/infer/run.sh build/nnc build
+
+# examples/embed: a program with a trained model built in, no runtime.
+EMBED := $(BUILD)/embed
+$(EMBED)/careers.c: examples/embed/careers.nn examples/embed/careers.safetensors $(BUILD)/nnc
+	$(BUILD)/nnc build examples/embed/careers.nn --infer-only --no-blas \
+	  --weights examples/embed/careers.safetensors -o $(EMBED)
+$(EMBED)/careers.h: $(EMBED)/careers.c ;
+$(EMBED)/embed: examples/embed/main.c $(EMBED)/careers.c $(EMBED)/careers.h
+	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -I$(EMBED) \
+	  examples/embed/main.c $(EMBED)/careers.c -o $@ -lm
+embed: $(EMBED)/embed
+	$(EMBED)/embed | diff -u examples/embed/expected.txt -
+
 # Benchmarks: a program, not a test (machines are shared and noisy).
 # Writes bench/RESULTS.md; see bench/run.sh for its settings.
 bench: $(BUILD)/nnc $(BUILD)/libnnrt.a
@@ -170,8 +191,8 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
 
-test: all unit golden warnings numeric reference e2e fuzz-regress hostile \
-      messages analyze
+test: all unit golden warnings numeric reference e2e infer embed install-test \
+      fuzz-regress hostile messages analyze
 	@echo "all tests passed"
 
 # --- demo --------------------------------------------------------------
@@ -206,6 +227,25 @@ install: all
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc
 	install -m 644 docs/nnc.1 $(DESTDIR)$(PREFIX)/share/man/man1/nnc.1
 	install -m 644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/nnc/
+
+# An installed nnc (staged with DESTDIR) builds and runs examples/embed.
+STAGE := $(BUILD)/stage
+install-test: all
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr/local
+	$(STAGE)/usr/local/bin/nnc build examples/embed/careers.nn --infer-only --no-blas \
+	  --weights examples/embed/careers.safetensors -o $(STAGE)/embed
+	$(CC) -std=c99 -O2 -I$(STAGE)/embed examples/embed/main.c $(STAGE)/embed/careers.c \
+	  -o $(STAGE)/embed/embed -lm
+	$(STAGE)/embed/embed | diff -u examples/embed/expected.txt -
+	@# The README's way: a real prefix, the generated C, pkg-config.
+	rm -rf $(STAGE)-prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(STAGE)-prefix
+	cd $(STAGE)-prefix && bin/nnc build $(CURDIR)/examples/grades.nn -o src && \
+	  $(CC) -std=c99 -O2 -Isrc src/grades.c $(CURDIR)/examples/train_grades.c \
+	    $$(PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)-prefix/lib/pkgconfig pkg-config --cflags --libs nnrt) \
+	    -o train_grades && ./train_grades > train_grades.out
+	diff -u examples/train_grades.expected $(STAGE)-prefix/train_grades.out
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nnc $(DESTDIR)$(PREFIX)/lib/libnnrt.a \

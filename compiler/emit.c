@@ -28,12 +28,7 @@
 
 /* ---- growable text ------------------------------------------------------ */
 
-typedef struct Buf {
-	char *s;
-	size_t len, cap;
-} Buf;
-
-static void buf_putn(Buf *b, const char *s, size_t n)
+static void buf_putn(EmitBuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
@@ -44,12 +39,13 @@ static void buf_putn(Buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
-static void buf_puts(Buf *b, const char *s)
+void emit_buf_puts(EmitBuf *b, const char *s)
 {
 	buf_putn(b, s, strlen(s));
 }
 
-NNC_PRINTF(2, 0) static void buf_vprintf(Buf *b, const char *fmt, va_list ap)
+NNC_PRINTF(2, 0) static void buf_vprintf(EmitBuf *b, const char *fmt,
+                                         va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -64,7 +60,7 @@ NNC_PRINTF(2, 0) static void buf_vprintf(Buf *b, const char *fmt, va_list ap)
 	b->len += (size_t)n;
 }
 
-static void buf_free(Buf *b)
+void emit_buf_free(EmitBuf *b)
 {
 	free(b->s);
 	b->s = NULL;
@@ -73,35 +69,12 @@ static void buf_free(Buf *b)
 
 /* ---- the emitter -------------------------------------------------------- */
 
-/* Helpers printed before the code that uses them, only if used. */
-typedef enum Helper { H_SIGMOID, H_RELU, H_ROWS, H_COUNT } Helper;
-
-typedef struct Emitter {
-	Arena *a;
-	const IrProgram *prog;
-	const IrModel *m;
-	const Plan *p;
-	const EmitOptions *o;
-	Buf *out;                  /* where emit_line writes */
-	int indent;                /* levels of 4 spaces */
-	int pending;               /* extra levels for an unbraced body */
-	int paren;                 /* '(' left open by the lines so far */
-	bool in_comment;           /* inside a block comment */
-	const char *M;             /* model name: prefix of generated symbols */
-	const char *U;             /* its upper-case form: prefix of macros */
-	const char *T;             /* "float" or "double" */
-	const char *file;          /* the source's base name, for locations */
-	bool helper[H_COUNT];
-	bool *custom_f, *custom_df;    /* per CustomAct of prog->acts */
-	bool used_x;               /* the current function read "x" */
-} Emitter;
-
 enum { WRAP_COLUMN = 80 };
 
 static void emit_indent(Emitter *E, int levels)
 {
 	for (int i = 0; i < levels; i++)
-		buf_puts(E->out, "    ");
+		emit_buf_puts(E->out, "    ");
 }
 
 /* A control line without a body on the same line (`for (...)`, `if (...)`,
@@ -146,9 +119,10 @@ static void track_parens(Emitter *E, const char *s)
 /* Prints one line of C at the current indentation.  A line that starts
  * with '}' closes a level first; one that ends with '{' opens one after;
  * a line inside unclosed parentheses is a continuation, two levels in.
- * Call sites never write leading whitespace, except the " * " of a block
- * comment's later lines. */
-static void emit_raw_line(Emitter *E, const char *s)
+ * A control line whose condition goes on over continuation lines indents
+ * its unbraced body once the condition is closed.  Call sites never write
+ * leading whitespace, except the " * " of a block comment's later lines. */
+void emit_raw_line(Emitter *E, const char *s)
 {
 	size_t len = strlen(s);
 	bool cont = E->paren > 0;
@@ -161,15 +135,22 @@ static void emit_raw_line(Emitter *E, const char *s)
 	track_parens(E, s);
 	ASSERT(E->paren >= 0);
 	if (cont) {
-		buf_puts(E->out, s);
-		buf_puts(E->out, "\n");
+		emit_buf_puts(E->out, s);
+		emit_buf_puts(E->out, "\n");
+		if (E->ctrl_open && E->paren == 0) {
+			E->ctrl_open = false;
+			if (len > 0 && s[len - 1] != ';' && s[len - 1] != '{')
+				E->pending++;
+		}
 		if (len > 0 && s[len - 1] == '{')
 			E->indent++;
 		return;
 	}
-	buf_puts(E->out, s);
-	buf_puts(E->out, "\n");
-	if (opens_unbraced(s, len))
+	emit_buf_puts(E->out, s);
+	emit_buf_puts(E->out, "\n");
+	if (opens_unbraced(s, len) && E->paren > 0)
+		E->ctrl_open = true;
+	else if (opens_unbraced(s, len))
 		E->pending++;
 	else if (len > 0)
 		E->pending = 0;
@@ -177,42 +158,42 @@ static void emit_raw_line(Emitter *E, const char *s)
 		E->indent++;
 }
 
-NNC_PRINTF(2, 3) static void emit_line(Emitter *E, const char *fmt, ...)
+NNC_PRINTF(2, 3) void emit_line(Emitter *E, const char *fmt, ...)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	emit_raw_line(E, b.s ? b.s : "");
-	buf_free(&b);
+	emit_buf_free(&b);
 }
 
 /* `text {` and one level deeper. */
-NNC_PRINTF(2, 3) static void emit_open(Emitter *E, const char *fmt, ...)
+NNC_PRINTF(2, 3) void emit_open(Emitter *E, const char *fmt, ...)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, b.len ? " {" : "{");
+	emit_buf_puts(&b, b.len ? " {" : "{");
 	emit_raw_line(E, b.s);
-	buf_free(&b);
+	emit_buf_free(&b);
 }
 
 /* A bare "{": a function body or a block scoping a layer's locals. */
-static void emit_brace(Emitter *E)
+void emit_brace(Emitter *E)
 {
 	emit_raw_line(E, "{");
 }
 
-static void emit_close(Emitter *E)
+void emit_close(Emitter *E)
 {
 	emit_raw_line(E, "}");
 }
 
-static void emit_blank(Emitter *E)
+void emit_blank(Emitter *E)
 {
 	emit_raw_line(E, "");
 }
@@ -221,9 +202,9 @@ static void emit_blank(Emitter *E)
  * type, $f the float suffix of literals and math functions ("f" or ""),
  * $P the runtime's precision suffix (f32, f64), $$ a dollar.  Lines are
  * indented by emit_raw_line; the text itself has no leading whitespace. */
-static void emit_code(Emitter *E, const char *text)
+void emit_code(Emitter *E, const char *text)
 {
-	Buf line = {0};
+	EmitBuf line = {0};
 	for (const char *s = text; *s; s++) {
 		if (*s == '\n') {
 			emit_raw_line(E, line.s ? line.s : "");
@@ -237,37 +218,37 @@ static void emit_code(Emitter *E, const char *text)
 			continue;
 		}
 		switch (*++s) {
-		case 'M': buf_puts(&line, E->M); break;
-		case 'U': buf_puts(&line, E->U); break;
-		case 'T': buf_puts(&line, E->T); break;
-		case 'f': buf_puts(&line, E->o->f64 ? "" : "f"); break;
-		case 'P': buf_puts(&line, E->o->f64 ? "f64" : "f32"); break;
-		case '$': buf_puts(&line, "$"); break;
+		case 'M': emit_buf_puts(&line, E->M); break;
+		case 'U': emit_buf_puts(&line, E->U); break;
+		case 'T': emit_buf_puts(&line, E->T); break;
+		case 'f': emit_buf_puts(&line, E->o->f64 ? "" : "f"); break;
+		case 'P': emit_buf_puts(&line, E->o->f64 ? "f64" : "f32"); break;
+		case '$': emit_buf_puts(&line, "$"); break;
 		default:  DIE("bad template escape '$%c'", *s);
 		}
 	}
 	ASSERT(line.len == 0);
-	buf_free(&line);
+	emit_buf_free(&line);
 }
 
 /* Prints a statement made of pieces, each ending with its separator, on
  * as few lines as fit WRAP_COLUMN; continuation lines are indented two
  * levels deeper. */
-static void emit_wrapped(Emitter *E, PtrVec *pieces)
+void emit_wrapped(Emitter *E, PtrVec *pieces)
 {
-	Buf all = {0};
+	EmitBuf all = {0};
 	for (int i = 0; i < pieces->len; i++)
-		buf_puts(&all, pieces->items[i]);
+		emit_buf_puts(&all, pieces->items[i]);
 	if ((size_t)(E->indent + E->pending) * 4 + all.len <= WRAP_COLUMN) {
 		emit_raw_line(E, all.s);
-		buf_free(&all);
+		emit_buf_free(&all);
 		free(pieces->items);
 		*pieces = (PtrVec){0};
 		return;
 	}
-	buf_free(&all);
+	emit_buf_free(&all);
 	int base = E->indent + E->pending;
-	Buf line = {0};
+	EmitBuf line = {0};
 	bool first = true;
 	for (int i = 0; i < pieces->len; i++) {
 		const char *piece = pieces->items[i];
@@ -276,44 +257,44 @@ static void emit_wrapped(Emitter *E, PtrVec *pieces)
 			while (line.len > 0 && line.s[line.len - 1] == ' ')
 				line.s[--line.len] = '\0';
 			emit_indent(E, first ? base : base + 2);
-			buf_puts(E->out, line.s);
-			buf_puts(E->out, "\n");
+			emit_buf_puts(E->out, line.s);
+			emit_buf_puts(E->out, "\n");
 			line.len = 0;
 			first = false;
 		}
-		buf_puts(&line, piece);
+		emit_buf_puts(&line, piece);
 	}
 	emit_indent(E, first ? base : base + 2);
-	buf_puts(E->out, line.s);
-	buf_puts(E->out, "\n");
+	emit_buf_puts(E->out, line.s);
+	emit_buf_puts(E->out, "\n");
 	E->pending = 0;
 	if (line.len > 0 && line.s[line.len - 1] == '{')
 		E->indent++;       /* as emit_raw_line does for one line */
-	buf_free(&line);
+	emit_buf_free(&line);
 	free(pieces->items);
 	*pieces = (PtrVec){0};
 }
 
-NNC_PRINTF(3, 4) static void piece(Emitter *E, PtrVec *v, const char *fmt,
-                                   ...)
+NNC_PRINTF(3, 4) void emit_piece(Emitter *E, PtrVec *v, const char *fmt,
+                                 ...)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	ptrvec_push(v, arena_strdup(E->a, b.s ? b.s : ""));
-	buf_free(&b);
+	emit_buf_free(&b);
 }
 
 /* head, the terms joined by " + ", then tail: one wrapped statement. */
-static void emit_sum(Emitter *E, const char *head, PtrVec *terms,
-                     const char *tail)
+void emit_sum(Emitter *E, const char *head, PtrVec *terms,
+              const char *tail)
 {
 	PtrVec pcs = {0};
 	for (int i = 0; i < terms->len; i++)
-		piece(E, &pcs, "%s%s%s", i ? "" : head, (char *)terms->items[i],
-		      i + 1 < terms->len ? " + " : tail);
+		emit_piece(E, &pcs, "%s%s%s", i ? "" : head, (char *)terms->items[i],
+		           i + 1 < terms->len ? " + " : tail);
 	free(terms->items);
 	*terms = (PtrVec){0};
 	emit_wrapped(E, &pcs);
@@ -321,36 +302,36 @@ static void emit_sum(Emitter *E, const char *head, PtrVec *terms,
 
 /* A function's head: `head(` then the parameters, split after their
  * commas, wrapped as a statement is; params is a ", "-separated list. */
-static void emit_sig(Emitter *E, const char *head, const char *params)
+void emit_sig(Emitter *E, const char *head, const char *params)
 {
 	PtrVec pcs = {0};
-	Buf b = {0};
-	buf_puts(&b, head);
-	buf_puts(&b, "(");
+	EmitBuf b = {0};
+	emit_buf_puts(&b, head);
+	emit_buf_puts(&b, "(");
 	for (const char *s = params; *s;) {
 		const char *comma = strstr(s, ", ");
 		size_t n = comma ? (size_t)(comma - s) + 2 : strlen(s);
 		buf_putn(&b, s, n);
 		if (!comma)
-			buf_puts(&b, ")");
+			emit_buf_puts(&b, ")");
 		ptrvec_push(&pcs, arena_strdup(E->a, b.s));
 		b.len = 0;
 		b.s[0] = '\0';
 		s += n;
 	}
-	buf_free(&b);
+	emit_buf_free(&b);
 	emit_wrapped(E, &pcs);
 }
 
-NNC_PRINTF(2, 3) static const char *fmt(Emitter *E, const char *f, ...)
+NNC_PRINTF(2, 3) const char *emit_fmt(Emitter *E, const char *f, ...)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	va_list ap;
 	va_start(ap, f);
 	buf_vprintf(&b, f, ap);
 	va_end(ap);
 	const char *s = arena_strdup(E->a, b.s ? b.s : "");
-	buf_free(&b);
+	emit_buf_free(&b);
 	return s;
 }
 
@@ -359,15 +340,15 @@ NNC_PRINTF(2, 3) static const char *fmt(Emitter *E, const char *f, ...)
 /* x as a C literal of the target precision: the shortest decimal that
  * reads back as the same float (or double), with a '.' or exponent so it
  * is a floating constant, and the 'f' suffix in f32. */
-static const char *lit(Emitter *E, double x)
+const char *emit_lit(Emitter *E, double x)
 {
 	bool f64 = E->o->f64;
 	if (!f64)
 		x = (float)x;
 	ASSERT(!isnan(x));
 	if (isinf(x))
-		return fmt(E, "%s%s", x < 0 ? "-" : "", f64 ? "HUGE_VAL"
-		                                            : "HUGE_VALF");
+		return emit_fmt(E, "%s%s", x < 0 ? "-" : "",
+		                f64 ? "HUGE_VAL" : "HUGE_VALF");
 	char buf[48];
 	for (int digits = 1; digits <= 17; digits++) {
 		snprintf(buf, sizeof buf, "%.*g", digits, x);
@@ -383,9 +364,9 @@ static const char *lit(Emitter *E, double x)
 }
 
 /* A math function of the target precision: "exp" -> "expf" in f32. */
-static const char *mathfn(Emitter *E, const char *name)
+const char *emit_mathfn(Emitter *E, const char *name)
 {
-	return E->o->f64 ? name : fmt(E, "%sf", name);
+	return E->o->f64 ? name : emit_fmt(E, "%sf", name);
 }
 
 static const char *gemm(Emitter *E)
@@ -394,76 +375,76 @@ static const char *gemm(Emitter *E)
 }
 
 /* "[8, 3]": a shape with the batch dimension first. */
-static const char *bshape(Emitter *E, Shape s)
+const char *emit_bshape(Emitter *E, Shape s)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	char num[32];
 	snprintf(num, sizeof num, "[%" PRId64, E->p->batch);
-	buf_puts(&b, num);
+	emit_buf_puts(&b, num);
 	for (int i = 0; i < s.rank; i++) {
 		snprintf(num, sizeof num, ", %" PRId64, s.dims[i]);
-		buf_puts(&b, num);
+		emit_buf_puts(&b, num);
 	}
-	buf_puts(&b, "]");
+	emit_buf_puts(&b, "]");
 	const char *r = arena_strdup(E->a, b.s);
-	buf_free(&b);
+	emit_buf_free(&b);
 	return r;
 }
 
 /* "[4, 3]": one example's shape. */
-static const char *eshape(Emitter *E, Shape s)
+const char *emit_eshape(Emitter *E, Shape s)
 {
 	return shape_str(E->a, s);
 }
 
-static const char *where(Emitter *E, Loc l)
+const char *emit_where(Emitter *E, Loc l)
 {
-	return fmt(E, "%s:%d:%d", E->file, l.first_line, l.first_column);
+	return emit_fmt(E, "%s:%d:%d", E->file, l.first_line, l.first_column);
 }
 
 /* Text that is safe inside a C block comment. */
-static const char *comment_safe(Emitter *E, const char *s)
+const char *emit_comment_safe(Emitter *E, const char *s)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	for (; *s; s++) {
 		buf_putn(&b, s, 1);
 		if (s[0] == '*' && s[1] == '/')
-			buf_puts(&b, " ");
+			emit_buf_puts(&b, " ");
 	}
 	const char *r = arena_strdup(E->a, b.s ? b.s : "");
-	buf_free(&b);
+	emit_buf_free(&b);
 	return r;
 }
 
 /* How the layer was written: dense(4, tanh), dropout(0.1), add(a, b). */
-static const char *layer_desc(Emitter *E, const IrNode *n)
+const char *emit_layer_desc(Emitter *E, const IrNode *n)
 {
 	char num[IR_NUM_BUF];
 	switch (n->op) {
 	case OP_INPUT:
-		return fmt(E, "input %s", n->name);
+		return emit_fmt(E, "input %s", n->name);
 	case OP_DENSE:
-		return fmt(E, "dense(%" PRId64 "%s%s%s)", n->units,
-		           n->act.kind == ACT_LINEAR ? "" : ", ",
-		           n->act.kind == ACT_LINEAR ? "" : act_name(n->act),
-		           n->use_bias ? "" : ", use_bias = false");
+		return emit_fmt(E, "dense(%" PRId64 "%s%s%s)", n->units,
+		                n->act.kind == ACT_LINEAR ? "" : ", ",
+		                n->act.kind == ACT_LINEAR ? "" : act_name(n->act),
+		                n->use_bias ? "" : ", use_bias = false");
 	case OP_ACT:
 		return act_name(n->act);
 	case OP_DROPOUT:
-		return fmt(E, "dropout(%s)", ir_fmt_num(num, n->rate));
+		return emit_fmt(E, "dropout(%s)", ir_fmt_num(num, n->rate));
 	case OP_FLATTEN:
 		return "flatten";
 	case OP_ADD:
 	case OP_CONCAT: {
-		Buf b = {0};
-		buf_puts(&b, op_names[n->op]);
+		EmitBuf b = {0};
+		emit_buf_puts(&b, op_names[n->op]);
 		for (int k = 0; k < n->ninputs; k++) {
-			buf_puts(&b, k ? ", " : "(");
-			buf_puts(&b, ir_node_label(n->inputs[k]));
+			emit_buf_puts(&b, k ? ", " : "(");
+			emit_buf_puts(&b, ir_node_label(n->inputs[k]));
 		}
-		buf_puts(&b, ")");
+		emit_buf_puts(&b, ")");
 		const char *r = arena_strdup(E->a, b.s);
-		buf_free(&b);
+		emit_buf_free(&b);
 		return r;
 	}
 	default:
@@ -472,17 +453,18 @@ static const char *layer_desc(Emitter *E, const IrNode *n)
 }
 
 /* "dense_1: dense(4, tanh) at grades.nn:5:5, [8, 3] -> [8, 4]" */
-static const char *layer_title(Emitter *E, const IrNode *n)
+const char *emit_layer_title(Emitter *E, const IrNode *n)
 {
-	Buf b = {0};
+	EmitBuf b = {0};
 	for (int k = 0; k < n->ninputs; k++) {
-		buf_puts(&b, k ? ", " : "");
-		buf_puts(&b, bshape(E, n->inputs[k]->shape));
+		emit_buf_puts(&b, k ? ", " : "");
+		emit_buf_puts(&b, emit_bshape(E, n->inputs[k]->shape));
 	}
-	const char *s = fmt(E, "%s: %s at %s, %s -> %s", n->name,
-	                    comment_safe(E, layer_desc(E, n)), where(E, n->loc),
-	                    b.s ? b.s : "", bshape(E, n->shape));
-	buf_free(&b);
+	const char *s = emit_fmt(E, "%s: %s at %s, %s -> %s", n->name,
+	                         emit_comment_safe(E, emit_layer_desc(E, n)),
+	                         emit_where(E, n->loc), b.s ? b.s : "",
+	                         emit_bshape(E, n->shape));
+	emit_buf_free(&b);
 	return s;
 }
 
@@ -496,9 +478,7 @@ static int64_t size_of(const IrNode *n)
 	return shape_size(n->shape);
 }
 
-/* The batch buffer holding n's output: the caller's x for the input (and
- * views of it), else the root's buffer in the model. */
-static const char *y_of(Emitter *E, const IrNode *n)
+const char *emit_y_of(Emitter *E, const IrNode *n)
 {
 	const NodePlan *np = plan_of(E, n);
 	const NodePlan *root = plan_of(E, np->root);
@@ -507,20 +487,31 @@ static const char *y_of(Emitter *E, const IrNode *n)
 		return "x";
 	}
 	ASSERT(root->y >= 0);
-	return fmt(E, "m->%s_y", root->node->name);
+	if (E->infer && root == plan_of(E, plan_of(E, E->m->output)->root))
+		return "y";
+	if (E->infer)
+		return emit_fmt(E, "%s_y", root->node->name);
+	return emit_fmt(E, "m->%s_y", root->node->name);
+}
+
+const char *emit_param_of(Emitter *E, const IrNode *n, const char *which)
+{
+	if (E->infer)
+		return emit_fmt(E, "%s_%s_%s", E->M, n->name, which);
+	return emit_fmt(E, "m->p.%s_%s", n->name, which);
 }
 
 static const char *dy_of(Emitter *E, const IrNode *n)
 {
 	const NodePlan *root = plan_of(E, plan_of(E, n)->root);
 	ASSERT(root->dy >= 0);
-	return fmt(E, "m->%s_dy", root->node->name);
+	return emit_fmt(E, "m->%s_dy", root->node->name);
 }
 
 static const char *z_of(Emitter *E, const IrNode *n)
 {
 	ASSERT(plan_of(E, n)->z >= 0);
-	return fmt(E, "m->%s_z", n->name);
+	return emit_fmt(E, "m->%s_z", n->name);
 }
 
 /* ---- activations -------------------------------------------------------- */
@@ -544,17 +535,17 @@ static const char *act_fn(Emitter *E, Activation act)
 		E->helper[H_SIGMOID] = true;
 		return "nn_sigmoid";
 	case ACT_TANH:
-		return mathfn(E, "tanh");
+		return emit_mathfn(E, "tanh");
 	case ACT_RELU:
 		E->helper[H_RELU] = true;
 		return "nn_relu";
 	case ACT_SIN:
-		return mathfn(E, "sin");
+		return emit_mathfn(E, "sin");
 	case ACT_COS:
-		return mathfn(E, "cos");
+		return emit_mathfn(E, "cos");
 	case ACT_CUSTOM:
 		E->custom_f[custom_index(E, act.custom)] = true;
-		return fmt(E, "%s_f", act.custom->name);
+		return emit_fmt(E, "%s_f", act.custom->name);
 	case ACT_SOFTMAX:
 		break;
 	}
@@ -562,10 +553,10 @@ static const char *act_fn(Emitter *E, Activation act)
 }
 
 /* act(arg) for an elementwise activation. */
-static const char *act_call(Emitter *E, Activation act, const char *arg)
+const char *emit_act_call(Emitter *E, Activation act, const char *arg)
 {
 	const char *fn = act_fn(E, act);
-	return fn ? fmt(E, "%s(%s)", fn, arg) : arg;
+	return fn ? emit_fmt(E, "%s(%s)", fn, arg) : arg;
 }
 
 /* dL/dz from dL/dy = dy, the output y and the pre-activation z (only the
@@ -577,18 +568,19 @@ static const char *act_dz(Emitter *E, Activation act, const char *dy,
 	case ACT_LINEAR:
 		return dy;
 	case ACT_SIGMOID:
-		return fmt(E, "%s * %s * (%s - %s)", dy, y, lit(E, 1), y);
+		return emit_fmt(E, "%s * %s * (%s - %s)", dy, y, emit_lit(E, 1), y);
 	case ACT_TANH:
-		return fmt(E, "%s * (%s - %s * %s)", dy, lit(E, 1), y, y);
+		return emit_fmt(E, "%s * (%s - %s * %s)", dy, emit_lit(E, 1), y, y);
 	case ACT_RELU:
-		return fmt(E, "(%s > %s ? %s : %s)", y, lit(E, 0), dy, lit(E, 0));
+		return emit_fmt(E, "(%s > %s ? %s : %s)", y, emit_lit(E, 0), dy,
+		                emit_lit(E, 0));
 	case ACT_SIN:
-		return fmt(E, "%s * %s(%s)", dy, mathfn(E, "cos"), z);
+		return emit_fmt(E, "%s * %s(%s)", dy, emit_mathfn(E, "cos"), z);
 	case ACT_COS:
-		return fmt(E, "-%s * %s(%s)", dy, mathfn(E, "sin"), z);
+		return emit_fmt(E, "-%s * %s(%s)", dy, emit_mathfn(E, "sin"), z);
 	case ACT_CUSTOM:
 		E->custom_df[custom_index(E, act.custom)] = true;
-		return fmt(E, "%s * %s_df(%s)", dy, act.custom->name, z);
+		return emit_fmt(E, "%s * %s_df(%s)", dy, act.custom->name, z);
 	case ACT_SOFTMAX:
 		break;
 	}
@@ -596,15 +588,15 @@ static const char *act_dz(Emitter *E, Activation act, const char *dy,
 }
 
 /* Softmax of one row of c values, src to dst (which may be the same). */
-static void emit_softmax_row(Emitter *E, const char *dst, const char *src,
-                             int64_t c)
+void emit_softmax_row(Emitter *E, const char *dst, const char *src,
+                      int64_t c)
 {
 	emit_line(E, "%s max = %s[0];", E->T, src);
 	emit_line(E, "for (int j = 1; j < %" PRId64 "; j++)", c);
 	emit_line(E, "max = %s[j] > max ? %s[j] : max;", src, src);
-	emit_line(E, "%s sum = %s;", E->T, lit(E, 0));
+	emit_line(E, "%s sum = %s;", E->T, emit_lit(E, 0));
 	emit_open(E, "for (int j = 0; j < %" PRId64 "; j++)", c);
-	emit_line(E, "%s[j] = %s(%s[j] - max);", dst, mathfn(E, "exp"), src);
+	emit_line(E, "%s[j] = %s(%s[j] - max);", dst, emit_mathfn(E, "exp"), src);
 	emit_line(E, "sum += %s[j];", dst);
 	emit_close(E);
 	emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", c);
@@ -649,23 +641,23 @@ static int expr_prec(const Expr *e)
 	DIE("unknown expression kind %d", (int)e->kind);
 }
 
-static void expr_c(Emitter *E, Buf *b, const Expr *e);
+static void expr_c(Emitter *E, EmitBuf *b, const Expr *e);
 
 /* e, in parentheses if it binds less tightly than min. */
-static void expr_operand(Emitter *E, Buf *b, const Expr *e, int min)
+static void expr_operand(Emitter *E, EmitBuf *b, const Expr *e, int min)
 {
 	bool paren = expr_prec(e) < min;
 	if (paren)
-		buf_puts(b, "(");
+		emit_buf_puts(b, "(");
 	expr_c(E, b, e);
 	if (paren)
-		buf_puts(b, ")");
+		emit_buf_puts(b, ")");
 }
 
 /* Prints e as a C expression of the target precision.  Both operands of
  * a binary operator keep the tree's grouping exactly (a + (b + c) stays
  * so), since floating-point addition is not associative. */
-static void expr_c(Emitter *E, Buf *b, const Expr *e)
+static void expr_c(Emitter *E, EmitBuf *b, const Expr *e)
 {
 	static const char *const ops[] = {
 		[EXPR_ADD] = " + ", [EXPR_SUB] = " - ",
@@ -673,13 +665,13 @@ static void expr_c(Emitter *E, Buf *b, const Expr *e)
 	};
 	switch (e->kind) {
 	case EXPR_NUM:
-		buf_puts(b, lit(E, e->num));
+		emit_buf_puts(b, emit_lit(E, e->num));
 		return;
 	case EXPR_VAR:
-		buf_puts(b, "x");
+		emit_buf_puts(b, "x");
 		return;
 	case EXPR_NEG:
-		buf_puts(b, "-");
+		emit_buf_puts(b, "-");
 		expr_operand(E, b, e->lhs, PREC_ATOM);
 		return;
 	case EXPR_ADD:
@@ -688,7 +680,7 @@ static void expr_c(Emitter *E, Buf *b, const Expr *e)
 	case EXPR_DIV: {
 		int p = expr_prec(e);
 		expr_operand(E, b, e->lhs, p);
-		buf_puts(b, ops[e->kind]);
+		emit_buf_puts(b, ops[e->kind]);
 		expr_operand(E, b, e->rhs, p + 1);
 		return;
 	}
@@ -698,15 +690,15 @@ static void expr_c(Emitter *E, Buf *b, const Expr *e)
 			expr_c(E, b, e->lhs);
 		} else if (c == 2) {
 			expr_operand(E, b, e->lhs, PREC_MUL);
-			buf_puts(b, " * ");
+			emit_buf_puts(b, " * ");
 			expr_operand(E, b, e->lhs, PREC_MUL + 1);
 		} else {
-			buf_puts(b, mathfn(E, "pow"));
-			buf_puts(b, "(");
+			emit_buf_puts(b, emit_mathfn(E, "pow"));
+			emit_buf_puts(b, "(");
 			expr_c(E, b, e->lhs);
-			buf_puts(b, ", ");
-			buf_puts(b, lit(E, c));
-			buf_puts(b, ")");
+			emit_buf_puts(b, ", ");
+			emit_buf_puts(b, emit_lit(E, c));
+			emit_buf_puts(b, ")");
 		}
 		return;
 	}
@@ -716,33 +708,33 @@ static void expr_c(Emitter *E, Buf *b, const Expr *e)
 	ASSERT(e->kind == EXPR_CALL && e->lhs);
 	switch (e->fn) {
 	case FN_STEP:
-		buf_puts(b, "(");
+		emit_buf_puts(b, "(");
 		expr_operand(E, b, e->lhs, PREC_ADD);
-		buf_puts(b, fmt(E, " > %s ? %s : %s)", lit(E, 0), lit(E, 1),
-		                lit(E, 0)));
+		emit_buf_puts(b, emit_fmt(E, " > %s ? %s : %s)", emit_lit(E, 0),
+		                          emit_lit(E, 1), emit_lit(E, 0)));
 		return;
 	case FN_SIGMOID:
 		E->helper[H_SIGMOID] = true;
-		buf_puts(b, "nn_sigmoid(");
+		emit_buf_puts(b, "nn_sigmoid(");
 		break;
 	case FN_RELU:
 		E->helper[H_RELU] = true;
-		buf_puts(b, "nn_relu(");
+		emit_buf_puts(b, "nn_relu(");
 		break;
 	case FN_ABS:
-		buf_puts(b, mathfn(E, "fabs"));
-		buf_puts(b, "(");
+		emit_buf_puts(b, emit_mathfn(E, "fabs"));
+		emit_buf_puts(b, "(");
 		break;
 	case FN_EXP: case FN_LOG: case FN_SQRT: case FN_SIN: case FN_COS:
 	case FN_TAN: case FN_TANH:
-		buf_puts(b, mathfn(E, func_names[e->fn]));
-		buf_puts(b, "(");
+		emit_buf_puts(b, emit_mathfn(E, func_names[e->fn]));
+		emit_buf_puts(b, "(");
 		break;
 	default:
 		DIE("unresolved call of '%s'", e->name ? e->name : "?");
 	}
 	expr_c(E, b, e->lhs);
-	buf_puts(b, ")");
+	emit_buf_puts(b, ")");
 }
 
 static bool expr_uses_x(const Expr *e)
@@ -766,7 +758,7 @@ static const char *expr_text(Emitter *E, const Expr *e)
 		DIE("open_memstream failed");
 	expr_print(f, e);
 	fclose(f);
-	const char *r = comment_safe(E, s);
+	const char *r = emit_comment_safe(E, s);
 	free(s);
 	return r;
 }
@@ -778,21 +770,31 @@ static void emit_custom_fn(Emitter *E, const CustomAct *c, bool deriv)
 	const Expr *e = deriv ? c->df : c->f;
 	ASSERT(c->ok && e);
 	emit_line(E, "/* %s%s(x) = %s%s */", c->name, deriv ? "'" : "",
-	          expr_text(E, e), deriv ? "" : fmt(E, ", defined at %s",
-	                                            where(E, c->loc)));
+	          expr_text(E, e), deriv ? "" : emit_fmt(E, ", defined at %s",
+	                                                 emit_where(E, c->loc)));
 	emit_line(E, "static %s %s_%s(%s x)", E->T, c->name, deriv ? "df" : "f",
 	          E->T);
 	emit_brace(E);
 	if (!expr_uses_x(e))
 		emit_line(E, "(void)x;");
-	Buf b = {0};
+	EmitBuf b = {0};
 	expr_c(E, &b, e);
 	PtrVec pcs = {0};
-	piece(E, &pcs, "return %s;", b.s);
+	emit_piece(E, &pcs, "return %s;", b.s);
 	emit_wrapped(E, &pcs);
-	buf_free(&b);
+	emit_buf_free(&b);
 	emit_close(E);
 	emit_blank(E);
+}
+
+void emit_custom_fns(Emitter *E)
+{
+	for (int i = 0; E->prog->acts && E->prog->acts[i]; i++) {
+		if (E->custom_f[i])
+			emit_custom_fn(E, E->prog->acts[i], false);
+		if (E->custom_df[i])
+			emit_custom_fn(E, E->prog->acts[i], true);
+	}
 }
 
 /* ---- forward ------------------------------------------------------------ */
@@ -805,33 +807,36 @@ static void fwd_dense_unrolled(Emitter *E, const NodePlan *np)
 	int64_t I = size_of(in), O = n->units;
 	bool soft = n->act.kind == ACT_SOFTMAX;
 	emit_brace(E);
-	emit_line(E, "const %s *w = m->p.%s_weight; /* %s */", E->T, n->name,
-	          eshape(E, n->wshape));
+	emit_line(E, "const %s *w = %s; /* %s */", E->T,
+	          emit_param_of(E, n, "weight"), emit_eshape(E, n->wshape));
 	if (n->use_bias)
-		emit_line(E, "const %s *b = m->p.%s_bias; /* %s */", E->T, n->name,
-		          eshape(E, n->bshape));
+		emit_line(E, "const %s *b = %s; /* %s */", E->T,
+		          emit_param_of(E, n, "bias"), emit_eshape(E, n->bshape));
 	emit_open(E, "for (int i = 0; i < n; i++)");
-	emit_line(E, "const %s *xi = %s + i * %" PRId64 ";", E->T, y_of(E, in), I);
+	emit_line(E, "const %s *xi = %s + i * %" PRId64 ";", E->T,
+	          emit_y_of(E, in), I);
 	if (np->z >= 0)
 		emit_line(E, "%s *zi = %s + i * %" PRId64 ";", E->T, z_of(E, n), O);
-	emit_line(E, "%s *yi = %s + i * %" PRId64 ";", E->T, y_of(E, n), O);
+	emit_line(E, "%s *yi = %s + i * %" PRId64 ";", E->T, emit_y_of(E, n), O);
 	const char *pre = np->z >= 0 ? "zi" : "yi";
 	/* Without a saved z the activation wraps the sum directly. */
 	const char *fn = np->z < 0 && !soft ? act_fn(E, n->act) : NULL;
 	for (int64_t j = 0; j < O; j++) {
 		PtrVec terms = {0};
 		if (n->use_bias)
-			piece(E, &terms, "b[%" PRId64 "]", j);
+			emit_piece(E, &terms, "b[%" PRId64 "]", j);
 		for (int64_t k = 0; k < I; k++)
-			piece(E, &terms, "w[%" PRId64 "] * xi[%" PRId64 "]", j * I + k, k);
-		emit_sum(E, fmt(E, "%s[%" PRId64 "] = %s%s", pre, j, fn ? fn : "",
-		                fn ? "(" : ""), &terms, fn ? ");" : ";");
+			emit_piece(E, &terms, "w[%" PRId64 "] * xi[%" PRId64 "]",
+			           j * I + k, k);
+		emit_sum(E, emit_fmt(E, "%s[%" PRId64 "] = %s%s", pre, j, fn ? fn : "",
+		                     fn ? "(" : ""), &terms, fn ? ");" : ";");
 	}
 	ASSERT(np->z < 0 || n->act.kind != ACT_LINEAR);
 	if (np->z >= 0 && !soft)
 		for (int64_t j = 0; j < O; j++)
 			emit_line(E, "yi[%" PRId64 "] = %s;", j,
-			          act_call(E, n->act, fmt(E, "zi[%" PRId64 "]", j)));
+			          emit_act_call(E, n->act,
+			                        emit_fmt(E, "zi[%" PRId64 "]", j)));
 	if (soft)
 		emit_softmax_row(E, "yi", pre, O);
 	emit_close(E);
@@ -846,25 +851,26 @@ static void fwd_dense_gemm(Emitter *E, const NodePlan *np)
 	const IrNode *in = n->inputs[0];
 	int64_t I = size_of(in), O = n->units;
 	bool soft = n->act.kind == ACT_SOFTMAX;
-	const char *dst = np->z >= 0 ? z_of(E, n) : y_of(E, n);
+	const char *dst = np->z >= 0 ? z_of(E, n) : emit_y_of(E, n);
 	emit_brace(E);
 	if (n->use_bias)
 		emit_line(E, "const %s *b = m->p.%s_bias; /* %s */", E->T, n->name,
-		          eshape(E, n->bshape));
+		          emit_eshape(E, n->bshape));
 	PtrVec pcs = {0};
-	piece(E, &pcs, "%s(0, 1, n, %" PRId64 ", %" PRId64 ", %s, ", gemm(E), O, I,
-	      lit(E, 1));
-	piece(E, &pcs, "%s, %" PRId64 ", ", y_of(E, in), I);
-	piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
-	piece(E, &pcs, "%s, ", lit(E, 0));
-	piece(E, &pcs, "%s, %" PRId64 ");", dst, O);
+	emit_piece(E, &pcs, "%s(0, 1, n, %" PRId64 ", %" PRId64 ", %s, ", gemm(E),
+	           O, I, emit_lit(E, 1));
+	emit_piece(E, &pcs, "%s, %" PRId64 ", ", emit_y_of(E, in), I);
+	emit_piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
+	emit_piece(E, &pcs, "%s, ", emit_lit(E, 0));
+	emit_piece(E, &pcs, "%s, %" PRId64 ");", dst, O);
 	emit_wrapped(E, &pcs);
 	bool act = n->act.kind != ACT_LINEAR;
 	if (n->use_bias || act || np->z >= 0) {
 		emit_open(E, "for (int i = 0; i < n; i++)");
 		if (np->z >= 0)
 			emit_line(E, "%s *zi = %s + i * %" PRId64 ";", E->T, z_of(E, n), O);
-		emit_line(E, "%s *yi = %s + i * %" PRId64 ";", E->T, y_of(E, n), O);
+		emit_line(E, "%s *yi = %s + i * %" PRId64 ";", E->T, emit_y_of(E, n),
+		          O);
 		const char *pre = np->z >= 0 ? "zi" : "yi";
 		if (soft) {
 			if (n->use_bias) {
@@ -876,13 +882,13 @@ static void fwd_dense_gemm(Emitter *E, const NodePlan *np)
 			emit_open(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
 			if (n->use_bias)
 				emit_line(E, "zi[j] += b[j];");
-			emit_line(E, "yi[j] = %s;", act_call(E, n->act, "zi[j]"));
+			emit_line(E, "yi[j] = %s;", emit_act_call(E, n->act, "zi[j]"));
 			emit_close(E);
 		} else {
 			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
 			if (act)
-				emit_line(E, "yi[j] = %s;", act_call(E, n->act, n->use_bias
-				                                     ? "yi[j] + b[j]" : "yi[j]"));
+				emit_line(E, "yi[j] = %s;", emit_act_call(E, n->act, n->use_bias
+				                                          ? "yi[j] + b[j]" : "yi[j]"));
 			else
 				emit_line(E, "yi[j] += b[j];");
 		}
@@ -895,12 +901,12 @@ static void fwd_act(Emitter *E, const NodePlan *np)
 {
 	const IrNode *n = np->node;
 	const IrNode *in = n->inputs[0];
-	const char *src = y_of(E, in), *dst = y_of(E, n);
+	const char *src = emit_y_of(E, in), *dst = emit_y_of(E, n);
 	if (n->act.kind == ACT_SOFTMAX) {
 		int64_t c = n->shape.dims[n->shape.rank - 1];
 		int64_t groups = size_of(n) / c;
 		emit_open(E, "for (int i = 0; i < n%s; i++)",
-		          groups > 1 ? fmt(E, " * %" PRId64, groups) : "");
+		          groups > 1 ? emit_fmt(E, " * %" PRId64, groups) : "");
 		emit_line(E, "const %s *zi = %s + i * %" PRId64 ";", E->T, src, c);
 		emit_line(E, "%s *yi = %s + i * %" PRId64 ";", E->T, dst, c);
 		emit_softmax_row(E, "yi", "zi", c);
@@ -908,30 +914,32 @@ static void fwd_act(Emitter *E, const NodePlan *np)
 		return;
 	}
 	emit_line(E, "for (int k = 0; k < n * %" PRId64 "; k++)", size_of(n));
-	emit_line(E, "%s[k] = %s;", dst, act_call(E, n->act, fmt(E, "%s[k]", src)));
+	emit_line(E, "%s[k] = %s;", dst,
+	          emit_act_call(E, n->act, emit_fmt(E, "%s[k]", src)));
 }
 
 static void fwd_dropout(Emitter *E, const NodePlan *np)
 {
 	const IrNode *n = np->node;
-	const char *src = y_of(E, n->inputs[0]), *dst = y_of(E, n);
+	const char *src = emit_y_of(E, n->inputs[0]), *dst = emit_y_of(E, n);
 	int64_t size = size_of(n);
 	PtrVec pcs = {0};
 	if (E->p->training) {
-		const char *mask = fmt(E, "m->%s_mask", n->name);
+		const char *mask = emit_fmt(E, "m->%s_mask", n->name);
 		emit_open(E, "if (training)");
 		emit_open(E, "for (int k = 0; k < n * %" PRId64 "; k++)", size);
-		piece(E, &pcs, "%s[k] = ", mask);
-		piece(E, &pcs, "nnrt_rng_uniform_%s(&m->dropout_rng) < %s ",
-		      E->o->f64 ? "f64" : "f32", lit(E, n->rate));
-		piece(E, &pcs, "? %s : %s;", lit(E, 0), lit(E, 1 / (1 - n->rate)));
+		emit_piece(E, &pcs, "%s[k] = ", mask);
+		emit_piece(E, &pcs, "nnrt_rng_uniform_%s(&m->dropout_rng) < %s ",
+		           E->o->f64 ? "f64" : "f32", emit_lit(E, n->rate));
+		emit_piece(E, &pcs, "? %s : %s;", emit_lit(E, 0),
+		           emit_lit(E, 1 / (1 - n->rate)));
 		emit_wrapped(E, &pcs);
 		emit_line(E, "%s[k] = %s[k] * %s[k];", dst, src, mask);
 		emit_close(E);
 		emit_raw_line(E, "} else {");
 	}
-	piece(E, &pcs, "memcpy(%s, %s, ", dst, src);
-	piece(E, &pcs, "sizeof *%s * (size_t)n * %" PRId64 ");", dst, size);
+	emit_piece(E, &pcs, "memcpy(%s, %s, ", dst, src);
+	emit_piece(E, &pcs, "sizeof *%s * (size_t)n * %" PRId64 ");", dst, size);
 	emit_wrapped(E, &pcs);
 	if (E->p->training)
 		emit_close(E);
@@ -941,10 +949,10 @@ static void fwd_add(Emitter *E, const NodePlan *np)
 {
 	const IrNode *n = np->node;
 	PtrVec pcs = {0};
-	piece(E, &pcs, "%s[k] = ", y_of(E, n));
+	emit_piece(E, &pcs, "%s[k] = ", emit_y_of(E, n));
 	for (int k = 0; k < n->ninputs; k++)
-		piece(E, &pcs, "%s[k]%s", y_of(E, n->inputs[k]),
-		      k + 1 < n->ninputs ? " + " : ";");
+		emit_piece(E, &pcs, "%s[k]%s", emit_y_of(E, n->inputs[k]),
+		           k + 1 < n->ninputs ? " + " : ";");
 	emit_line(E, "for (int k = 0; k < n * %" PRId64 "; k++)", size_of(n));
 	emit_wrapped(E, &pcs);
 }
@@ -955,20 +963,70 @@ static void fwd_concat(Emitter *E, const NodePlan *np)
 	int64_t last = n->shape.dims[n->shape.rank - 1];
 	int64_t rows = size_of(n) / last, off = 0;
 	emit_open(E, "for (int i = 0; i < n%s; i++)",
-	          rows > 1 ? fmt(E, " * %" PRId64, rows) : "");
+	          rows > 1 ? emit_fmt(E, " * %" PRId64, rows) : "");
 	for (int k = 0; k < n->ninputs; k++) {
 		const IrNode *in = n->inputs[k];
 		int64_t w = in->shape.dims[in->shape.rank - 1];
 		PtrVec pcs = {0};
-		piece(E, &pcs, "memcpy(%s + i * %" PRId64 "%s, ", y_of(E, n), last,
-		      off ? fmt(E, " + %" PRId64, off) : "");
-		piece(E, &pcs, "%s + i * %" PRId64 ", ", y_of(E, in), w);
-		piece(E, &pcs, "sizeof (%s) * %" PRId64 ");", E->T, w);
+		if (E->infer) {
+			/* A loop, not memcpy: the inference build calls nothing
+			 * but math functions. */
+			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", w);
+			emit_piece(E, &pcs, "%s[i * %" PRId64 " + %sj] = ", emit_y_of(E, n),
+			           last, off ? emit_fmt(E, "%" PRId64 " + ", off) : "");
+			emit_piece(E, &pcs, "%s[i * %" PRId64 " + j];", emit_y_of(E, in),
+			           w);
+			emit_wrapped(E, &pcs);
+			off += w;
+			continue;
+		}
+		emit_piece(E, &pcs, "memcpy(%s + i * %" PRId64 "%s, ",
+		           emit_y_of(E, n), last,
+		           off ? emit_fmt(E, " + %" PRId64, off) : "");
+		emit_piece(E, &pcs, "%s + i * %" PRId64 ", ", emit_y_of(E, in), w);
+		emit_piece(E, &pcs, "sizeof (%s) * %" PRId64 ");", E->T, w);
 		emit_wrapped(E, &pcs);
 		off += w;
 	}
 	ASSERT(off == last);
 	emit_close(E);
+}
+
+void emit_forward_op(Emitter *E, const NodePlan *np)
+{
+	const IrNode *n = np->node;
+	ASSERT(np->live && !np->view);
+	/* The inference build writes its own GEMM layers and output copies. */
+	ASSERT(!E->infer || n->op == OP_ACT || n->op == OP_ADD ||
+	       n->op == OP_CONCAT || (n->op == OP_DENSE && np->unrolled));
+	switch (n->op) {
+	case OP_DENSE:
+		if (np->unrolled)
+			fwd_dense_unrolled(E, np);
+		else
+			fwd_dense_gemm(E, np);
+		break;
+	case OP_ACT:
+		fwd_act(E, np);
+		break;
+	case OP_DROPOUT:
+		fwd_dropout(E, np);
+		break;
+	case OP_ADD:
+		fwd_add(E, np);
+		break;
+	case OP_CONCAT:
+		fwd_concat(E, np);
+		break;
+	case OP_FLATTEN:       /* the output, a copy of the input */
+		emit_line(E, "memcpy(%s, %s, sizeof (%s) * (size_t)n * %" PRId64
+		          ");", emit_y_of(E, n), emit_y_of(E, n->inputs[0]), E->T,
+		          size_of(n));
+		break;
+	case OP_INPUT:
+	default:
+		DIE("op %s has no forward code", op_names[n->op]);
+	}
 }
 
 static void emit_forward(Emitter *E)
@@ -978,7 +1036,7 @@ static void emit_forward(Emitter *E)
 	          E->U, p->training ? ";" : ". */");
 	if (p->training)
 		emit_line(E, " * training turns dropout on. */");
-	Buf body = {0}, *saved = E->out;
+	EmitBuf body = {0}, *saved = E->out;
 	E->out = &body;
 	E->used_x = false;
 	E->indent++;
@@ -989,12 +1047,12 @@ static void emit_forward(Emitter *E)
 		if (n->op == OP_INPUT && np->y >= 0) {
 			emit_line(E, "/* %s: the input is the output: a copy */", n->name);
 			emit_line(E, "memcpy(%s, x, sizeof (%s) * (size_t)n * %" PRId64
-			          ");", y_of(E, n), E->T, size_of(n));
+			          ");", emit_y_of(E, n), E->T, size_of(n));
 			E->used_x = true;
 		}
 		if (n->op == OP_INPUT)
 			continue;
-		emit_line(E, "/* %s */", layer_title(E, n));
+		emit_line(E, "/* %s */", emit_layer_title(E, n));
 		if (!np->live) {
 			emit_line(E, "/* (not computed: it does not reach the output) */");
 			continue;
@@ -1004,35 +1062,8 @@ static void emit_forward(Emitter *E)
 			          np->root->op == OP_INPUT ? "x" : np->root->name);
 			continue;
 		}
-		switch (n->op) {
-		case OP_DENSE:
-			if (np->unrolled)
-				fwd_dense_unrolled(E, np);
-			else
-				fwd_dense_gemm(E, np);
-			break;
-		case OP_ACT:
-			fwd_act(E, np);
-			break;
-		case OP_DROPOUT:
-			fwd_dropout(E, np);
-			any_dropout = true;
-			break;
-		case OP_ADD:
-			fwd_add(E, np);
-			break;
-		case OP_CONCAT:
-			fwd_concat(E, np);
-			break;
-		case OP_FLATTEN:       /* the output, a copy of the input */
-			emit_line(E, "memcpy(%s, %s, sizeof (%s) * (size_t)n * %" PRId64
-			          ");", y_of(E, n), y_of(E, n->inputs[0]), E->T,
-			          size_of(n));
-			break;
-		case OP_INPUT:
-		default:
-			DIE("op %s has no forward code", op_names[n->op]);
-		}
+		emit_forward_op(E, np);
+		any_dropout = any_dropout || n->op == OP_DROPOUT;
 	}
 	E->indent--;
 	E->out = saved;
@@ -1043,10 +1074,10 @@ static void emit_forward(Emitter *E)
 		emit_line(E, "(void)x;");
 	if (p->training && !any_dropout)
 		emit_line(E, "(void)training;");
-	buf_puts(E->out, body.s ? body.s : "");
+	emit_buf_puts(E->out, body.s ? body.s : "");
 	emit_close(E);
 	emit_blank(E);
-	buf_free(&body);
+	emit_buf_free(&body);
 }
 
 /* ---- backward ----------------------------------------------------------- */
@@ -1069,15 +1100,16 @@ static void bwd_dense_unrolled(Emitter *E, const NodePlan *np)
 	emit_brace(E);
 	if (dx)
 		emit_line(E, "const %s *w = m->p.%s_weight; /* %s */", E->T, n->name,
-		          eshape(E, n->wshape));
+		          emit_eshape(E, n->wshape));
 	emit_line(E, "%s *dw = m->g.%s_weight;", E->T, n->name);
 	if (n->use_bias)
 		emit_line(E, "%s *db = m->g.%s_bias;", E->T, n->name);
 	emit_open(E, "for (int i = 0; i < n; i++)");
-	emit_line(E, "const %s *xi = %s + i * %" PRId64 ";", E->T, y_of(E, in), I);
+	emit_line(E, "const %s *xi = %s + i * %" PRId64 ";", E->T,
+	          emit_y_of(E, in), I);
 	if (need_y)
 		emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T,
-		          y_of(E, n), O);
+		          emit_y_of(E, n), O);
 	if (need_z)
 		emit_line(E, "const %s *zi = %s + i * %" PRId64 ";", E->T,
 		          z_of(E, n), O);
@@ -1086,21 +1118,21 @@ static void bwd_dense_unrolled(Emitter *E, const NodePlan *np)
 		emit_line(E, "%s *dxi = %s + i * %" PRId64 ";", E->T, dy_of(E, in), I);
 	if (soft) {
 		PtrVec pcs = {0};
-		piece(E, &pcs, "const %s s = ", E->T);
+		emit_piece(E, &pcs, "const %s s = ", E->T);
 		for (int64_t j = 0; j < O; j++)
-			piece(E, &pcs, "dyi[%" PRId64 "] * yi[%" PRId64 "]%s", j, j,
-			      j + 1 < O ? " + " : ";");
+			emit_piece(E, &pcs, "dyi[%" PRId64 "] * yi[%" PRId64 "]%s", j, j,
+			           j + 1 < O ? " + " : ";");
 		emit_wrapped(E, &pcs);
 	}
 	for (int64_t j = 0; j < O; j++) {
-		const char *dy = fmt(E, "dyi[%" PRId64 "]", j);
-		const char *y = fmt(E, "yi[%" PRId64 "]", j);
-		const char *z = fmt(E, "zi[%" PRId64 "]", j);
+		const char *dy = emit_fmt(E, "dyi[%" PRId64 "]", j);
+		const char *y = emit_fmt(E, "yi[%" PRId64 "]", j);
+		const char *z = emit_fmt(E, "zi[%" PRId64 "]", j);
 		const char *dz;
 		if (np->fused)
 			dz = dy;
 		else if (soft)
-			dz = fmt(E, "%s * (%s - s)", y, dy);
+			dz = emit_fmt(E, "%s * (%s - s)", y, dy);
 		else
 			dz = act_dz(E, n->act, dy, y, z);
 		emit_line(E, "const %s dz%" PRId64 " = %s;", E->T, j, dz);
@@ -1113,10 +1145,10 @@ static void bwd_dense_unrolled(Emitter *E, const NodePlan *np)
 			          j * I + k, j, k);
 	for (int64_t k = 0; dx && k < I; k++) {
 		PtrVec pcs = {0};
-		piece(E, &pcs, "dxi[%" PRId64 "] %s ", k, assign_op(np, 0));
+		emit_piece(E, &pcs, "dxi[%" PRId64 "] %s ", k, assign_op(np, 0));
 		for (int64_t j = 0; j < O; j++)
-			piece(E, &pcs, "dz%" PRId64 " * w[%" PRId64 "]%s", j, j * I + k,
-			      j + 1 < O ? " + " : ";");
+			emit_piece(E, &pcs, "dz%" PRId64 " * w[%" PRId64 "]%s", j,
+			           j * I + k, j + 1 < O ? " + " : ";");
 		emit_wrapped(E, &pcs);
 	}
 	emit_close(E);
@@ -1133,7 +1165,7 @@ static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
 	bool soft = n->act.kind == ACT_SOFTMAX && !np->fused;
 	emit_brace(E);
 	emit_line(E, "%s *dz = %s; /* %s, dL/dz in place of dL/dy */", E->T,
-	          dy_of(E, n), bshape(E, n->shape));
+	          dy_of(E, n), emit_bshape(E, n->shape));
 	if (n->use_bias)
 		emit_line(E, "%s *db = m->g.%s_bias;", E->T, n->name);
 	if (act || n->use_bias) {
@@ -1141,12 +1173,12 @@ static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
 		emit_line(E, "%s *dzi = dz + i * %" PRId64 ";", E->T, O);
 		if (act && !plan_act_needs_z(n->act))
 			emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T,
-			          y_of(E, n), O);
+			          emit_y_of(E, n), O);
 		if (act && plan_act_needs_z(n->act))
 			emit_line(E, "const %s *zi = %s + i * %" PRId64 ";", E->T,
 			          z_of(E, n), O);
 		if (soft) {
-			emit_line(E, "%s s = %s;", E->T, lit(E, 0));
+			emit_line(E, "%s s = %s;", E->T, emit_lit(E, 0));
 			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
 			emit_line(E, "s += dzi[j] * yi[j];");
 		}
@@ -1167,20 +1199,20 @@ static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
 		emit_close(E);
 	}
 	PtrVec pcs = {0};
-	piece(E, &pcs, "%s(1, 0, %" PRId64 ", %" PRId64 ", n, %s, ", gemm(E), O, I,
-	      lit(E, 1));
-	piece(E, &pcs, "dz, %" PRId64 ", ", O);
-	piece(E, &pcs, "%s, %" PRId64 ", ", y_of(E, in), I);
-	piece(E, &pcs, "%s, ", lit(E, 1));
-	piece(E, &pcs, "m->g.%s_weight, %" PRId64 ");", n->name, I);
+	emit_piece(E, &pcs, "%s(1, 0, %" PRId64 ", %" PRId64 ", n, %s, ", gemm(E),
+	           O, I, emit_lit(E, 1));
+	emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
+	emit_piece(E, &pcs, "%s, %" PRId64 ", ", emit_y_of(E, in), I);
+	emit_piece(E, &pcs, "%s, ", emit_lit(E, 1));
+	emit_piece(E, &pcs, "m->g.%s_weight, %" PRId64 ");", n->name, I);
 	emit_wrapped(E, &pcs);
 	if (dx) {
-		piece(E, &pcs, "%s(0, 0, n, %" PRId64 ", %" PRId64 ", %s, ", gemm(E),
-		      I, O, lit(E, 1));
-		piece(E, &pcs, "dz, %" PRId64 ", ", O);
-		piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
-		piece(E, &pcs, "%s, ", lit(E, np->dx_assign[0] ? 0 : 1));
-		piece(E, &pcs, "%s, %" PRId64 ");", dy_of(E, in), I);
+		emit_piece(E, &pcs, "%s(0, 0, n, %" PRId64 ", %" PRId64 ", %s, ",
+		           gemm(E), I, O, emit_lit(E, 1));
+		emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
+		emit_piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
+		emit_piece(E, &pcs, "%s, ", emit_lit(E, np->dx_assign[0] ? 0 : 1));
+		emit_piece(E, &pcs, "%s, %" PRId64 ");", dy_of(E, in), I);
 		emit_wrapped(E, &pcs);
 	}
 	emit_close(E);
@@ -1196,12 +1228,12 @@ static void bwd_act(Emitter *E, const NodePlan *np)
 		int64_t c = n->shape.dims[n->shape.rank - 1];
 		int64_t groups = size_of(n) / c;
 		emit_open(E, "for (int i = 0; i < n%s; i++)",
-		          groups > 1 ? fmt(E, " * %" PRId64, groups) : "");
+		          groups > 1 ? emit_fmt(E, " * %" PRId64, groups) : "");
 		emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T,
-		          y_of(E, n), c);
+		          emit_y_of(E, n), c);
 		emit_line(E, "const %s *dyi = %s + i * %" PRId64 ";", E->T, dy, c);
 		emit_line(E, "%s *dxi = %s + i * %" PRId64 ";", E->T, dx, c);
-		emit_line(E, "%s s = %s;", E->T, lit(E, 0));
+		emit_line(E, "%s s = %s;", E->T, emit_lit(E, 0));
 		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", c);
 		emit_line(E, "s += dyi[j] * yi[j];");
 		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", c);
@@ -1209,14 +1241,14 @@ static void bwd_act(Emitter *E, const NodePlan *np)
 		emit_close(E);
 		return;
 	}
-	const char *dz = np->fused ? fmt(E, "%s[k]", dy)
-	                 : act_dz(E, n->act, fmt(E, "%s[k]", dy),
-	                          fmt(E, "%s[k]", y_of(E, n)),
-	                          fmt(E, "%s[k]", y_of(E, in)));
+	const char *dz = np->fused ? emit_fmt(E, "%s[k]", dy)
+	                 : act_dz(E, n->act, emit_fmt(E, "%s[k]", dy),
+	                          emit_fmt(E, "%s[k]", emit_y_of(E, n)),
+	                          emit_fmt(E, "%s[k]", emit_y_of(E, in)));
 	emit_line(E, "for (int k = 0; k < n * %" PRId64 "; k++)", size_of(n));
 	PtrVec pcs = {0};
-	piece(E, &pcs, "%s[k] %s ", dx, op);
-	piece(E, &pcs, "%s;", dz);
+	emit_piece(E, &pcs, "%s[k] %s ", dx, op);
+	emit_piece(E, &pcs, "%s;", dz);
 	emit_wrapped(E, &pcs);
 }
 
@@ -1252,17 +1284,17 @@ static void bwd_concat(Emitter *E, const NodePlan *np)
 	int64_t last = n->shape.dims[n->shape.rank - 1];
 	int64_t rows = size_of(n) / last, off = 0;
 	emit_open(E, "for (int i = 0; i < n%s; i++)",
-	          rows > 1 ? fmt(E, " * %" PRId64, rows) : "");
+	          rows > 1 ? emit_fmt(E, " * %" PRId64, rows) : "");
 	for (int k = 0; k < n->ninputs; k++) {
 		const IrNode *in = n->inputs[k];
 		int64_t w = in->shape.dims[in->shape.rank - 1];
 		if (plan_of(E, in)->grad) {
 			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", w);
 			PtrVec pcs = {0};
-			piece(E, &pcs, "%s[i * %" PRId64 " + j] %s ", dy_of(E, in), w,
-			      assign_op(np, k));
-			piece(E, &pcs, "%s[i * %" PRId64 " + %sj];", dy_of(E, n), last,
-			      off ? fmt(E, "%" PRId64 " + ", off) : "");
+			emit_piece(E, &pcs, "%s[i * %" PRId64 " + j] %s ", dy_of(E, in), w,
+			           assign_op(np, k));
+			emit_piece(E, &pcs, "%s[i * %" PRId64 " + %sj];", dy_of(E, n), last,
+			           off ? emit_fmt(E, "%" PRId64 " + ", off) : "");
 			emit_wrapped(E, &pcs);
 		}
 		off += w;
@@ -1279,7 +1311,7 @@ static void emit_backward(Emitter *E)
 	          "the output is in");
 	emit_line(E, " * place (from %s_loss_backward); layers run in reverse "
 	          "order. */", E->M);
-	Buf body = {0}, *saved = E->out;
+	EmitBuf body = {0}, *saved = E->out;
 	E->out = &body;
 	E->used_x = false;
 	E->indent++;
@@ -1299,7 +1331,7 @@ static void emit_backward(Emitter *E)
 		if (any)
 			emit_blank(E);
 		any = true;
-		emit_line(E, "/* %s */", layer_title(E, n));
+		emit_line(E, "/* %s */", emit_layer_title(E, n));
 		switch (n->op) {
 		case OP_DENSE:
 			if (np->unrolled)
@@ -1337,10 +1369,10 @@ static void emit_backward(Emitter *E)
 		emit_line(E, "(void)m;");
 		emit_line(E, "(void)n;");
 	}
-	buf_puts(E->out, body.s ? body.s : "");
+	emit_buf_puts(E->out, body.s ? body.s : "");
 	emit_close(E);
 	emit_blank(E);
-	buf_free(&body);
+	emit_buf_free(&body);
 }
 
 /* ---- loss and metrics --------------------------------------------------- */
@@ -1349,7 +1381,7 @@ static void emit_backward(Emitter *E)
 static const char *logits_of(Emitter *E)
 {
 	const IrNode *o = E->m->output;
-	return o->op == OP_DENSE ? z_of(E, o) : y_of(E, o->inputs[0]);
+	return o->op == OP_DENSE ? z_of(E, o) : emit_y_of(E, o->inputs[0]);
 }
 
 static void emit_loss(Emitter *E)
@@ -1358,7 +1390,7 @@ static void emit_loss(Emitter *E)
 	const IrNode *o = m->output;
 	int64_t S = size_of(o), TS = E->p->target_size;
 	Loss loss = m->train.loss;
-	const char *zero = lit(E, 0);
+	const char *zero = emit_lit(E, 0);
 	const char *what[] = {
 		[LOSS_MSE] = "the mean of (y - t)^2 over the outputs",
 		[LOSS_MAE] = "the mean of |y - t| over the outputs",
@@ -1373,14 +1405,14 @@ static void emit_loss(Emitter *E)
 	};
 	ASSERT(loss > LOSS_NONE && loss < LOSS_COUNT);
 	emit_line(E, "/* The sum over rows [0, n) of the per-example loss,");
-	emit_code(E, fmt(E, " * %s. */\n", what[loss]));
+	emit_code(E, emit_fmt(E, " * %s. */\n", what[loss]));
 	emit_line(E, "static double %s_loss(%s *m, const %s *t, int n)", E->M,
 	          E->M, E->T);
 	emit_brace(E);
 	emit_line(E, "double sum = 0;");
 	emit_open(E, "for (int i = 0; i < n; i++)");
 	bool fused = E->p->fused;
-	const char *src = fused ? logits_of(E) : y_of(E, o);
+	const char *src = fused ? logits_of(E) : emit_y_of(E, o);
 	E->used_x = false;
 	emit_line(E, "const %s *%s = %s + i * %" PRId64 ";", E->T,
 	          fused ? "zi" : "yi", src, S);
@@ -1396,8 +1428,8 @@ static void emit_loss(Emitter *E)
 		if (loss == LOSS_MSE)
 			emit_line(E, "row += (yi[j] - ti[j]) * (yi[j] - ti[j]);");
 		else
-			emit_line(E, "row += %s(yi[j] - ti[j]);", mathfn(E, "fabs"));
-		emit_line(E, "sum += (double)(row / %s);", lit(E, (double)S));
+			emit_line(E, "row += %s(yi[j] - ti[j]);", emit_mathfn(E, "fabs"));
+		emit_line(E, "sum += (double)(row / %s);", emit_lit(E, (double)S));
 		break;
 	case LOSS_BCE:
 		ASSERT(fused);
@@ -1405,17 +1437,17 @@ static void emit_loss(Emitter *E)
 		emit_open(E, "for (int j = 0; j < %" PRId64 "; j++)", S);
 		emit_line(E, "const %s z = zi[j];", E->T);
 		emit_line(E, "row += (z > %s ? z : %s) - z * ti[j] + %s(%s(-%s(z)));",
-		          zero, zero, mathfn(E, "log1p"), mathfn(E, "exp"),
-		          mathfn(E, "fabs"));
+		          zero, zero, emit_mathfn(E, "log1p"), emit_mathfn(E, "exp"),
+		          emit_mathfn(E, "fabs"));
 		emit_close(E);
-		emit_line(E, "sum += (double)(row / %s);", lit(E, (double)S));
+		emit_line(E, "sum += (double)(row / %s);", emit_lit(E, (double)S));
 		break;
 	case LOSS_CCE:
 	case LOSS_SCCE:
 		ASSERT(fused);
 		if (loss == LOSS_SCCE) {
 			emit_line(E, "if (!(t[i] >= %s && t[i] < %s))", zero,
-			          lit(E, (double)S));
+			          emit_lit(E, (double)S));
 			emit_line(E, "return (double)NAN;");
 		}
 		emit_line(E, "%s max = zi[0];", E->T);
@@ -1423,8 +1455,9 @@ static void emit_loss(Emitter *E)
 		emit_line(E, "max = zi[j] > max ? zi[j] : max;");
 		emit_line(E, "%s se = %s;", E->T, zero);
 		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", S);
-		emit_line(E, "se += %s(zi[j] - max);", mathfn(E, "exp"));
-		emit_line(E, "const %s lse = max + %s(se);", E->T, mathfn(E, "log"));
+		emit_line(E, "se += %s(zi[j] - max);", emit_mathfn(E, "exp"));
+		emit_line(E, "const %s lse = max + %s(se);", E->T,
+		          emit_mathfn(E, "log"));
 		if (loss == LOSS_SCCE) {
 			emit_line(E, "sum += (double)(lse - zi[(int)t[i]]);");
 		} else {
@@ -1452,10 +1485,11 @@ static void emit_loss(Emitter *E)
 	emit_brace(E);
 	if (loss == LOSS_MSE || loss == LOSS_MAE || loss == LOSS_BCE)
 		emit_line(E, "const %s s = %sscale / %s;", E->T,
-		          loss == LOSS_MSE ? fmt(E, "%s * ", lit(E, 2)) : "",
-		          lit(E, (double)S));
+		          loss == LOSS_MSE ? emit_fmt(E, "%s * ", emit_lit(E, 2)) : "",
+		          emit_lit(E, (double)S));
 	emit_open(E, "for (int i = 0; i < n; i++)");
-	emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T, y_of(E, o), S);
+	emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T,
+	          emit_y_of(E, o), S);
 	if (loss != LOSS_SCCE)
 		emit_line(E, "const %s *ti = t + i * %" PRId64 ";", E->T, TS);
 	emit_line(E, "%s *di = %s + i * %" PRId64 ";", E->T, target, S);
@@ -1483,7 +1517,8 @@ static void emit_loss(Emitter *E)
 	case LOSS_SCCE:
 		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", S);
 		emit_line(E, "di[j] = scale * yi[j];");
-		emit_line(E, "if (t[i] >= %s && t[i] < %s)", zero, lit(E, (double)S));
+		emit_line(E, "if (t[i] >= %s && t[i] < %s)", zero,
+		          emit_lit(E, (double)S));
 		emit_line(E, "di[(int)t[i]] -= scale;");
 		break;
 	default:
@@ -1500,7 +1535,7 @@ static void emit_metrics(Emitter *E)
 	const IrNode *o = m->output;
 	int64_t S = size_of(o), TS = E->p->target_size;
 	Loss loss = m->train.loss;
-	const char *half = lit(E, 0.5);
+	const char *half = emit_lit(E, 0.5);
 	if (E->p->nmetrics == 0)
 		return;
 	emit_line(E, "/* Adds each row's metrics to sum[0 .. %s_NMETRICS), in "
@@ -1510,7 +1545,8 @@ static void emit_metrics(Emitter *E)
 	          "double *sum)", E->M, E->M, E->T);
 	emit_brace(E);
 	emit_open(E, "for (int i = 0; i < n; i++)");
-	emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T, y_of(E, o), S);
+	emit_line(E, "const %s *yi = %s + i * %" PRId64 ";", E->T,
+	          emit_y_of(E, o), S);
 	emit_line(E, "const %s *ti = t + i * %" PRId64 ";", E->T, TS);
 	int slot = 0;
 	for (int k = 0; k < METRIC_COUNT; k++) {
@@ -1579,7 +1615,7 @@ static void emit_metrics(Emitter *E)
 static void emit_update(Emitter *E)
 {
 	const Optimizer *o = &E->m->train.opt;
-	const char *P = fmt(E, "%s_PARAM_COUNT", E->U);
+	const char *P = emit_fmt(E, "%s_PARAM_COUNT", E->U);
 	char desc[IR_OPT_BUF], num[IR_NUM_BUF];
 	ir_fmt_opt(desc, o);
 	emit_line(E, "/* One optimizer step on every parameter, Keras's rule:");
@@ -1589,17 +1625,17 @@ static void emit_update(Emitter *E)
 	emit_line(E, "%s *w = m->params;", E->T);
 	emit_line(E, "const %s *g = m->grads;", E->T);
 	emit_line(E, "m->step += 1;");
-	const char *lr = lit(E, o->learning_rate);
+	const char *lr = emit_lit(E, o->learning_rate);
 	switch (o->kind) {
 	case OPT_SGD:
 		if (o->momentum > 0) {
 			emit_line(E, "%s *v = m->opt; /* velocity */", E->T);
 			emit_open(E, "for (int i = 0; i < %s; i++)", P);
-			emit_line(E, "v[i] = %s * v[i] - %s * g[i];", lit(E, o->momentum),
-			          lr);
+			emit_line(E, "v[i] = %s * v[i] - %s * g[i];",
+			          emit_lit(E, o->momentum), lr);
 			if (o->nesterov != 0)
 				emit_line(E, "w[i] += %s * v[i] - %s * g[i];",
-				          lit(E, o->momentum), lr);
+				          emit_lit(E, o->momentum), lr);
 			else
 				emit_line(E, "w[i] += v[i];");
 			emit_close(E);
@@ -1613,19 +1649,20 @@ static void emit_update(Emitter *E)
 		          P);
 		emit_line(E, "/* alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) */");
 		PtrVec pcs = {0};
-		piece(E, &pcs, "const %s alpha = (%s)(%s * ", E->T, E->T,
-		      ir_fmt_num(num, o->learning_rate));
-		piece(E, &pcs, "sqrt(1 - pow(%s, m->step)) / ",
-		      ir_fmt_num(num, o->beta_2));
-		piece(E, &pcs, "(1 - pow(%s, m->step)));", ir_fmt_num(num, o->beta_1));
+		emit_piece(E, &pcs, "const %s alpha = (%s)(%s * ", E->T, E->T,
+		           ir_fmt_num(num, o->learning_rate));
+		emit_piece(E, &pcs, "sqrt(1 - pow(%s, m->step)) / ",
+		           ir_fmt_num(num, o->beta_2));
+		emit_piece(E, &pcs, "(1 - pow(%s, m->step)));",
+		           ir_fmt_num(num, o->beta_1));
 		emit_wrapped(E, &pcs);
 		emit_open(E, "for (int i = 0; i < %s; i++)", P);
-		emit_line(E, "mo[i] = %s * mo[i] + %s * g[i];", lit(E, o->beta_1),
-		          lit(E, 1 - o->beta_1));
-		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];", lit(E, o->beta_2),
-		          lit(E, 1 - o->beta_2));
+		emit_line(E, "mo[i] = %s * mo[i] + %s * g[i];", emit_lit(E, o->beta_1),
+		          emit_lit(E, 1 - o->beta_1));
+		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];",
+		          emit_lit(E, o->beta_2), emit_lit(E, 1 - o->beta_2));
 		emit_line(E, "w[i] -= alpha * mo[i] / (%s(v[i]) + %s);",
-		          mathfn(E, "sqrt"), lit(E, o->epsilon));
+		          emit_mathfn(E, "sqrt"), emit_lit(E, o->epsilon));
 		emit_close(E);
 		break;
 	case OPT_RMSPROP:
@@ -1634,16 +1671,16 @@ static void emit_update(Emitter *E)
 		else
 			emit_line(E, "%s *v = m->opt; /* mean square */", E->T);
 		emit_open(E, "for (int i = 0; i < %s; i++)", P);
-		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];", lit(E, o->rho),
-		          lit(E, 1 - o->rho));
+		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];",
+		          emit_lit(E, o->rho), emit_lit(E, 1 - o->rho));
 		if (o->momentum > 0) {
 			emit_line(E, "mo[i] = %s * mo[i] + %s * g[i] / %s(v[i] + %s);",
-			          lit(E, o->momentum), lr, mathfn(E, "sqrt"),
-			          lit(E, o->epsilon));
+			          emit_lit(E, o->momentum), lr, emit_mathfn(E, "sqrt"),
+			          emit_lit(E, o->epsilon));
 			emit_line(E, "w[i] -= mo[i];");
 		} else {
 			emit_line(E, "w[i] -= %s * g[i] / %s(v[i] + %s);", lr,
-			          mathfn(E, "sqrt"), lit(E, o->epsilon));
+			          emit_mathfn(E, "sqrt"), emit_lit(E, o->epsilon));
 		}
 		emit_close(E);
 		break;
@@ -1652,7 +1689,7 @@ static void emit_update(Emitter *E)
 		emit_open(E, "for (int i = 0; i < %s; i++)", P);
 		emit_line(E, "acc[i] += g[i] * g[i];");
 		emit_line(E, "w[i] -= %s * g[i] / %s(acc[i] + %s);", lr,
-		          mathfn(E, "sqrt"), lit(E, o->epsilon));
+		          emit_mathfn(E, "sqrt"), emit_lit(E, o->epsilon));
 		emit_close(E);
 		break;
 	default:
@@ -1702,14 +1739,15 @@ static void emit_struct(Emitter *E)
 			const IrNode *n = np->node;
 			if (n->op != OP_DENSE)
 				continue;
-			f[nf++] = (Field){fmt(E, "%s *%s_weight;", E->T, n->name),
-			                  fmt(E, "%s at %s, offset %" PRId64,
-			                      eshape(E, n->wshape), where(E, n->loc),
-			                      np->weight)};
+			f[nf++] = (Field){emit_fmt(E, "%s *%s_weight;", E->T, n->name),
+			                  emit_fmt(E, "%s at %s, offset %" PRId64,
+			                           emit_eshape(E, n->wshape),
+			                           emit_where(E, n->loc), np->weight)};
 			if (n->use_bias)
-				f[nf++] = (Field){fmt(E, "%s *%s_bias;", E->T, n->name),
-				                  fmt(E, "%s, offset %" PRId64,
-				                      eshape(E, n->bshape), np->bias)};
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_bias;", E->T, n->name),
+				                  emit_fmt(E, "%s, offset %" PRId64,
+				                           emit_eshape(E, n->bshape),
+				                           np->bias)};
 		}
 		emit_fields(E, f, nf);
 		emit_line(E, "} %s_tensors;", E->M);
@@ -1724,53 +1762,53 @@ static void emit_struct(Emitter *E)
 	};
 	emit_open(E, "struct %s", E->M);
 	nf = 0;
-	f[nf++] = (Field){fmt(E, "%s *params;", E->T),
-	                  fmt(E, "[%" PRId64 "] every parameter", p->nparams)};
+	f[nf++] = (Field){emit_fmt(E, "%s *params;", E->T),
+	                  emit_fmt(E, "[%" PRId64 "] every parameter", p->nparams)};
 	if (p->training)
-		f[nf++] = (Field){fmt(E, "%s *grads;", E->T),
-		                  fmt(E, "[%" PRId64 "] d loss / d params, same "
-		                      "layout", p->nparams)};
+		f[nf++] = (Field){emit_fmt(E, "%s *grads;", E->T),
+		                  emit_fmt(E, "[%" PRId64 "] d loss / d params, same "
+		                           "layout", p->nparams)};
 	if (p->nslots > 0) {
 		OptKind k = m->train.opt.kind;
-		f[nf++] = (Field){fmt(E, "%s *opt;", E->T),
-		                  fmt(E, "[%d][%" PRId64 "] %s: %s%s%s", p->nslots,
-		                      p->nparams, opt_names[k], slot_names[k][0],
-		                      p->nslots > 1 ? ", then " : "",
-		                      p->nslots > 1 ? slot_names[k][1] : "")};
+		f[nf++] = (Field){emit_fmt(E, "%s *opt;", E->T),
+		                  emit_fmt(E, "[%d][%" PRId64 "] %s: %s%s%s", p->nslots,
+		                           p->nparams, opt_names[k], slot_names[k][0],
+		                           p->nslots > 1 ? ", then " : "",
+		                           p->nslots > 1 ? slot_names[k][1] : "")};
 	}
 	if (p->nacts > 0)
-		f[nf++] = (Field){fmt(E, "%s *acts;", E->T),
-		                  fmt(E, "[%" PRId64 "] the batch buffers below",
-		                      p->nacts)};
+		f[nf++] = (Field){emit_fmt(E, "%s *acts;", E->T),
+		                  emit_fmt(E, "[%" PRId64 "] the batch buffers below",
+		                           p->nacts)};
 	if (p->nparams > 0) {
-		f[nf++] = (Field){fmt(E, "%s_tensors p;", E->M),
+		f[nf++] = (Field){emit_fmt(E, "%s_tensors p;", E->M),
 		                  "the parameters by name"};
 		if (p->training)
-			f[nf++] = (Field){fmt(E, "%s_tensors g;", E->M),
+			f[nf++] = (Field){emit_fmt(E, "%s_tensors g;", E->M),
 			                  "their gradients by name"};
 	}
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < m->nnodes; i++) {
 			const NodePlan *np = &p->nodes[i];
 			const IrNode *n = np->node;
-			const char *sh = bshape(E, n->shape);
-			const char *at = where(E, n->loc);
+			const char *sh = emit_bshape(E, n->shape);
+			const char *at = emit_where(E, n->loc);
 			if (pass == 0 && np->z >= 0)
-				f[nf++] = (Field){fmt(E, "%s *%s_z;", E->T, n->name),
-				                  fmt(E, "%s %s before its activation, %s",
-				                      sh, n->name, at)};
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_z;", E->T, n->name),
+				                  emit_fmt(E, "%s %s before its activation, %s",
+				                           sh, n->name, at)};
 			if (pass == 0 && np->y >= 0)
-				f[nf++] = (Field){fmt(E, "%s *%s_y;", E->T, n->name),
-				                  fmt(E, "%s output of %s, %s", sh, n->name,
-				                      at)};
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_y;", E->T, n->name),
+				                  emit_fmt(E, "%s output of %s, %s", sh,
+				                           n->name, at)};
 			if (pass == 0 && np->mask >= 0)
-				f[nf++] = (Field){fmt(E, "%s *%s_mask;", E->T, n->name),
-				                  fmt(E, "%s dropout mask: 0 or 1 / (1 - rate)",
-				                      sh)};
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_mask;", E->T, n->name),
+				                  emit_fmt(E, "%s dropout mask: 0 or 1 / "
+				                           "(1 - rate)", sh)};
 			if (pass == 1 && np->dy >= 0)
-				f[nf++] = (Field){fmt(E, "%s *%s_dy;", E->T, n->name),
-				                  fmt(E, "%s d loss / d %s%s", sh, n->name,
-				                      np->fused ? " (its logits)" : "")};
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_dy;", E->T, n->name),
+				                  emit_fmt(E, "%s d loss / d %s%s", sh, n->name,
+				                           np->fused ? " (its logits)" : "")};
 		}
 	if (p->training) {
 		f[nf++] = (Field){"nnrt_rng dropout_rng;",
@@ -1813,10 +1851,10 @@ static void emit_create(Emitter *E)
 		ptrvec_push(&fail, (void *)"!m->acts");
 	}
 	PtrVec pcs = {0};
-	piece(E, &pcs, "if (");
+	emit_piece(E, &pcs, "if (");
 	for (int i = 0; i < fail.len; i++)
-		piece(E, &pcs, "%s%s", (char *)fail.items[i],
-		      i + 1 < fail.len ? " || " : ") {");
+		emit_piece(E, &pcs, "%s%s", (char *)fail.items[i],
+		           i + 1 < fail.len ? " || " : ") {");
 	free(fail.items);
 	emit_wrapped(E, &pcs);
 	emit_line(E, "%s_destroy(m);", E->M);
@@ -1873,7 +1911,7 @@ static void emit_create(Emitter *E)
 	if (p->training && m->train.opt.kind == OPT_ADAGRAD) {
 		emit_line(E, "for (int i = 0; i < %s_PARAM_COUNT; i++)", E->U);
 		emit_line(E, "m->opt[i] = %s;",
-		          lit(E, m->train.opt.initial_accumulator_value));
+		          emit_lit(E, m->train.opt.initial_accumulator_value));
 	}
 	emit_line(E, "return m;");
 	emit_close(E);
@@ -1967,7 +2005,7 @@ static void emit_reset_optimizer(Emitter *E)
 	if (has_opt_state(p) && E->m->train.opt.kind == OPT_ADAGRAD) {
 		emit_line(E, "for (int i = 0; i < %s_PARAM_COUNT; i++)", E->U);
 		emit_line(E, "m->opt[i] = %s;",
-		          lit(E, E->m->train.opt.initial_accumulator_value));
+		          emit_lit(E, E->m->train.opt.initial_accumulator_value));
 	} else if (has_opt_state(p)) {
 		emit_line(E, "memset(m->opt, 0, sizeof *m->opt * %" PRId64 ");",
 		          p->nslots * p->nparams);
@@ -2024,9 +2062,9 @@ static void emit_checkpoint(Emitter *E)
 	emit_line(E, " * (counts[0]), dropout.rng (counts[1 .. 4]: the RNG's "
 	          "state and inc,");
 	emit_line(E, " * split) and epoch (counts[5]). */");
-	emit_sig(E, fmt(E, "static void %s_checkpoint_tensors", E->M),
-	         fmt(E, "nnrt_tensor *t, %s *params, %sdouble *counts", E->T,
-	             state ? fmt(E, "%s *opt, ", E->T) : ""));
+	emit_sig(E, emit_fmt(E, "static void %s_checkpoint_tensors", E->M),
+	         emit_fmt(E, "nnrt_tensor *t, %s *params, %sdouble *counts", E->T,
+	                  state ? emit_fmt(E, "%s *opt, ", E->T) : ""));
 	emit_brace(E);
 	if (weight_tensors(m) == 0)
 		emit_line(E, "(void)params;");
@@ -2039,7 +2077,7 @@ static void emit_checkpoint(Emitter *E)
 		emit_line(E, "{\"%s.weight\", %s, 2, {%" PRId64 ", %" PRId64 "}, "
 		          "params%s},", n->name, dt, n->wshape.dims[0],
 		          n->wshape.dims[1], np->weight
-		          ? fmt(E, " + %" PRId64, np->weight) : "");
+		          ? emit_fmt(E, " + %" PRId64, np->weight) : "");
 		if (n->use_bias)
 			emit_line(E, "{\"%s.bias\", %s, 1, {%" PRId64 "}, params + %"
 			          PRId64 "},", n->name, dt, n->bshape.dims[0], np->bias);
@@ -2056,9 +2094,9 @@ static void emit_checkpoint(Emitter *E)
 	emit_blank(E);
 
 	const char *opt_arg = state ? ", m->opt" : "";
-	emit_sig(E, fmt(E, "int %s_save_checkpoint", E->M),
-	         fmt(E, "const %s *m, const char *path, int epoch, char *err, "
-	             "size_t errlen", E->M));
+	emit_sig(E, emit_fmt(E, "int %s_save_checkpoint", E->M),
+	         emit_fmt(E, "const %s *m, const char *path, int epoch, char *err, "
+	                  "size_t errlen", E->M));
 	emit_brace(E);
 	emit_line(E, "double counts[6];");
 	emit_line(E, "nnrt_tensor t[%d];", count);
@@ -2073,9 +2111,9 @@ static void emit_checkpoint(Emitter *E)
 	emit_close(E);
 	emit_blank(E);
 
-	emit_sig(E, fmt(E, "int %s_load_checkpoint", E->M),
-	         fmt(E, "%s *m, const char *path, int *epoch, char *err, "
-	             "size_t errlen", E->M));
+	emit_sig(E, emit_fmt(E, "int %s_load_checkpoint", E->M),
+	         emit_fmt(E, "%s *m, const char *path, int *epoch, char *err, "
+	                  "size_t errlen", E->M));
 	emit_brace(E);
 	emit_line(E, "/* A checkpoint first, read into scratch memory so that a "
 	          "failure changes");
@@ -2091,19 +2129,19 @@ static void emit_checkpoint(Emitter *E)
 	emit_line(E, "return -1;");
 	emit_close(E);
 	PtrVec pcs = {0};
-	piece(E, &pcs, "%s_checkpoint_tensors(t, scratch, ", E->M);
+	emit_piece(E, &pcs, "%s_checkpoint_tensors(t, scratch, ", E->M);
 	if (state)
-		piece(E, &pcs, "scratch + %s_PARAM_COUNT, ", E->U);
-	piece(E, &pcs, "counts);");
+		emit_piece(E, &pcs, "scratch + %s_PARAM_COUNT, ", E->U);
+	emit_piece(E, &pcs, "counts);");
 	emit_wrapped(E, &pcs);
 	emit_open(E, "if (nnrt_load_safetensors(path, t, %d, NULL, 0) == 0)",
 	          count);
-	piece(E, &pcs, "if (!%s_is_count(counts[0], 9007199254740992.0) || ",
-	      E->M);
-	piece(E, &pcs, "!%s_join_u64(&state, counts + 1) || ", E->M);
-	piece(E, &pcs, "!%s_join_u64(&inc, counts + 3) || ", E->M);
-	piece(E, &pcs, "!(inc & 1) || ");
-	piece(E, &pcs, "!%s_is_count(counts[5], 2147483647.0)) {", E->M);
+	emit_piece(E, &pcs, "if (!%s_is_count(counts[0], 9007199254740992.0) || ",
+	           E->M);
+	emit_piece(E, &pcs, "!%s_join_u64(&state, counts + 1) || ", E->M);
+	emit_piece(E, &pcs, "!%s_join_u64(&inc, counts + 3) || ", E->M);
+	emit_piece(E, &pcs, "!(inc & 1) || ");
+	emit_piece(E, &pcs, "!%s_is_count(counts[5], 2147483647.0)) {", E->M);
 	emit_wrapped(E, &pcs);
 	emit_line(E, "free(scratch);");
 	emit_open(E, "if (err && errlen)");
@@ -2144,8 +2182,8 @@ static void emit_checkpoint(Emitter *E)
  * control bytes escaped. */
 static const char *c_string(Emitter *E, const char *s)
 {
-	Buf b = {0};
-	buf_puts(&b, "\"");
+	EmitBuf b = {0};
+	emit_buf_puts(&b, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
@@ -2159,11 +2197,11 @@ static const char *c_string(Emitter *E, const char *s)
 			esc[0] = (char)c;
 			esc[1] = '\0';
 		}
-		buf_puts(&b, esc);
+		emit_buf_puts(&b, esc);
 	}
-	buf_puts(&b, "\"");
+	emit_buf_puts(&b, "\"");
 	const char *r = arena_strdup(E->a, b.s);
-	buf_free(&b);
+	emit_buf_free(&b);
 	return r;
 }
 
@@ -2209,15 +2247,16 @@ static void emit_descriptor(Emitter *E)
 			{"train_batch", "step"}, {"evaluate", "eval_sums"},
 		};
 		for (int k = 0; k < 2; k++) {
-			emit_sig(E, fmt(E, "static double %s_model_%s", E->M, fn[k][0]),
+			emit_sig(E, emit_fmt(E, "static double %s_model_%s", E->M,
+			                     fn[k][0]),
 			         "void *m, const void *x, const void *y, size_t n, "
 			         "double *metrics");
 			emit_brace(E);
 			if (p->nmetrics > 0) {
 				emit_line(E, "double sum[%s_NMETRICS] = {0};", E->U);
-				piece(E, &pcs, "const double loss = ");
-				piece(E, &pcs, "n ? %s_%s(m, x, y, n, sum) : 0;", E->M,
-				      fn[k][1]);
+				emit_piece(E, &pcs, "const double loss = ");
+				emit_piece(E, &pcs, "n ? %s_%s(m, x, y, n, sum) : 0;", E->M,
+				           fn[k][1]);
 				emit_wrapped(E, &pcs);
 				emit_line(E, "for (int k = 0; metrics && k < %s_NMETRICS; "
 				          "k++)", E->U);
@@ -2225,9 +2264,9 @@ static void emit_descriptor(Emitter *E)
 				emit_line(E, "return n ? loss / (double)n : 0;");
 			} else {
 				emit_line(E, "(void)metrics;");
-				piece(E, &pcs, "return n ? ");
-				piece(E, &pcs, "%s_%s(m, x, y, n, NULL) / (double)n : 0;",
-				      E->M, fn[k][1]);
+				emit_piece(E, &pcs, "return n ? ");
+				emit_piece(E, &pcs, "%s_%s(m, x, y, n, NULL) / (double)n : 0;",
+				           E->M, fn[k][1]);
 				emit_wrapped(E, &pcs);
 			}
 			emit_close(E);
@@ -2248,8 +2287,8 @@ static void emit_descriptor(Emitter *E)
 		 "char *err, size_t errlen", "m, path, epoch, err, errlen"},
 	};
 	for (int k = 0; k < (train ? 5 : 3); k++) {
-		emit_sig(E, fmt(E, "static %s %s_model_%s", wrap[k][0], E->M,
-		                wrap[k][1]), wrap[k][2]);
+		emit_sig(E, emit_fmt(E, "static %s %s_model_%s", wrap[k][0], E->M,
+		                     wrap[k][1]), wrap[k][2]);
 		emit_brace(E);
 		emit_line(E, "%s%s_%s(%s);", strcmp(wrap[k][0], "void") ? "return "
 		          : "", E->M, wrap[k][1], wrap[k][3]);
@@ -2271,37 +2310,40 @@ static void emit_descriptor(Emitter *E)
 	default: DIE("unknown loss %d", (int)t->loss);
 	}
 	bool classes = t->loss == LOSS_CCE || t->loss == LOSS_SCCE;
-	Buf dims = {0}, names = {0};
+	EmitBuf dims = {0}, names = {0};
 	for (int i = 0; i < in->shape.rank; i++)
-		buf_puts(&dims, fmt(E, "%s%" PRId64, i ? ", " : "", in->shape.dims[i]));
+		emit_buf_puts(&dims, emit_fmt(E, "%s%" PRId64, i ? ", " : "",
+		                              in->shape.dims[i]));
 	for (int k = 0, n = 0; k < METRIC_COUNT; k++)
 		if (t->metrics[k])
-			buf_puts(&names, fmt(E, "%s\"%s\"", n++ ? ", " : "",
-			                     metric_names[k]));
+			emit_buf_puts(&names, emit_fmt(E, "%s\"%s\"", n++ ? ", " : "",
+			                               metric_names[k]));
 	int64_t epochs = t->epochs < INT32_MAX ? t->epochs : INT32_MAX;
 
 	emit_open(E, "const nnrt_model %s_model =", E->M);
 	Field f[32];
 	int nf = 0;
-	f[nf++] = (Field){fmt(E, ".name = %s,", c_string(E, m->name)), NULL};
-	f[nf++] = (Field){fmt(E, ".source = %s,", c_string(E, E->o->source)),
+	f[nf++] = (Field){emit_fmt(E, ".name = %s,", c_string(E, m->name)), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".source = %s,", c_string(E, E->o->source)),
 	                  NULL};
-	f[nf++] = (Field){fmt(E, ".input_size = %s_INPUT_SIZE,", E->U), NULL};
-	f[nf++] = (Field){fmt(E, ".output_size = %s_OUTPUT_SIZE,", E->U), NULL};
-	f[nf++] = (Field){train ? fmt(E, ".target_size = %s_TARGET_SIZE,", E->U)
+	f[nf++] = (Field){emit_fmt(E, ".input_size = %s_INPUT_SIZE,", E->U), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".output_size = %s_OUTPUT_SIZE,", E->U),
+	                  NULL};
+	f[nf++] = (Field){train ? emit_fmt(E, ".target_size = %s_TARGET_SIZE,",
+	                                   E->U)
 	                        : ".target_size = 0,", NULL};
-	f[nf++] = (Field){fmt(E, ".input_rank = %d,", in->shape.rank), NULL};
-	f[nf++] = (Field){fmt(E, ".input_shape = {%s},", dims.s), NULL};
-	f[nf++] = (Field){fmt(E, ".batch = %s_BATCH,", E->U), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".input_rank = %d,", in->shape.rank), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".input_shape = {%s},", dims.s), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".batch = %s_BATCH,", E->U), NULL};
 	if (train) {
-		f[nf++] = (Field){fmt(E, ".epochs = %s_EPOCHS,", E->U), NULL};
-		f[nf++] = (Field){fmt(E, ".shuffle = %s_SHUFFLE,", E->U), NULL};
-		f[nf++] = (Field){fmt(E, ".seed = %s_SEED,", E->U), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".epochs = %s_EPOCHS,", E->U), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".shuffle = %s_SHUFFLE,", E->U), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".seed = %s_SEED,", E->U), NULL};
 	} else {
-		f[nf++] = (Field){fmt(E, ".epochs = %" PRId64 ",", epochs), NULL};
-		f[nf++] = (Field){fmt(E, ".shuffle = %d,", t->shuffle), NULL};
-		f[nf++] = (Field){fmt(E, ".seed = UINT64_C(%" PRIu64 "),", t->seed),
-		                  NULL};
+		f[nf++] = (Field){emit_fmt(E, ".epochs = %" PRId64 ",", epochs), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".shuffle = %d,", t->shuffle), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".seed = UINT64_C(%" PRIu64 "),",
+		                           t->seed), NULL};
 	}
 	static const char *const target_notes[LOSS_COUNT] = {
 		[LOSS_NONE] = "no loss: inference only",
@@ -2311,44 +2353,45 @@ static void emit_descriptor(Emitter *E)
 		[LOSS_CCE] = "one-hot columns, or a class id",
 		[LOSS_SCCE] = "one class id column",
 	};
-	f[nf++] = (Field){fmt(E, ".targets = %s,", targets),
+	f[nf++] = (Field){emit_fmt(E, ".targets = %s,", targets),
 	                  target_notes[t->loss]};
-	f[nf++] = (Field){fmt(E, ".nclasses = %" PRId64 ",", classes ? units : 0),
-	                  NULL};
-	f[nf++] = (Field){fmt(E, ".binary = %d,", t->loss == LOSS_BCE), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".nclasses = %" PRId64 ",",
+	                           classes ? units : 0), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".binary = %d,", t->loss == LOSS_BCE), NULL};
 	f[nf++] = (Field){t->loss == LOSS_NONE ? ".loss = NULL,"
-	                  : fmt(E, ".loss = \"%s\",", loss_names[t->loss]), NULL};
+	                  : emit_fmt(E, ".loss = \"%s\",", loss_names[t->loss]),
+	                  NULL};
 	if (train)
-		f[nf++] = (Field){fmt(E, ".nmetrics = %s_NMETRICS,", E->U), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".nmetrics = %s_NMETRICS,", E->U), NULL};
 	else
 		f[nf++] = (Field){".nmetrics = 0,", NULL};
 	if (names.len)
-		f[nf++] = (Field){fmt(E, ".metric_names = {%s},", names.s), NULL};
-	f[nf++] = (Field){fmt(E, ".classifier = %d,", is_classifier(m)),
+		f[nf++] = (Field){emit_fmt(E, ".metric_names = {%s},", names.s), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".classifier = %d,", is_classifier(m)),
 	                  is_classifier(m) ? "predict adds a class column" : NULL};
-	f[nf++] = (Field){fmt(E, ".elem_size = sizeof (%s),", E->T), NULL};
-	f[nf++] = (Field){fmt(E, ".create = %s_model_create,", E->M), NULL};
-	f[nf++] = (Field){fmt(E, ".destroy = %s_model_destroy,", E->M), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".elem_size = sizeof (%s),", E->T), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".create = %s_model_create,", E->M), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".destroy = %s_model_destroy,", E->M), NULL};
 	if (train) {
-		f[nf++] = (Field){fmt(E, ".train_batch = %s_model_train_batch,",
-		                      E->M), NULL};
-		f[nf++] = (Field){fmt(E, ".evaluate = %s_model_evaluate,", E->M),
+		f[nf++] = (Field){emit_fmt(E, ".train_batch = %s_model_train_batch,",
+		                           E->M), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".evaluate = %s_model_evaluate,", E->M),
 		                  NULL};
 	}
-	f[nf++] = (Field){fmt(E, ".predict = %s_model_predict,", E->M), NULL};
-	f[nf++] = (Field){fmt(E, ".save = %s_model_save,", E->M), NULL};
-	f[nf++] = (Field){fmt(E, ".load = %s_model_load,", E->M), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".predict = %s_model_predict,", E->M), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".save = %s_model_save,", E->M), NULL};
+	f[nf++] = (Field){emit_fmt(E, ".load = %s_model_load,", E->M), NULL};
 	if (train) {
-		f[nf++] = (Field){fmt(E, ".save_checkpoint = %s_model_save_checkpoint,",
-		                      E->M), NULL};
-		f[nf++] = (Field){fmt(E, ".load_checkpoint = %s_model_load_checkpoint,",
-		                      E->M), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".save_checkpoint = "
+		                           "%s_model_save_checkpoint,", E->M), NULL};
+		f[nf++] = (Field){emit_fmt(E, ".load_checkpoint = "
+		                           "%s_model_load_checkpoint,", E->M), NULL};
 	}
 	ASSERT(nf <= (int)(sizeof f / sizeof f[0]));
 	emit_fields(E, f, nf);
 	emit_line(E, "};");
-	buf_free(&dims);
-	buf_free(&names);
+	emit_buf_free(&dims);
+	emit_buf_free(&names);
 }
 
 /* NAME_fit_options and NAME_fit: the training loop. */
@@ -2461,7 +2504,7 @@ static void emit_public(Emitter *E)
 	emit_blank(E);
 	emit_create(E);
 
-	const char *out = y_of(E, o);
+	const char *out = emit_y_of(E, o);
 	emit_code(E,
 		"void $M_predict($M *m, const $T *x, size_t n, $T *y)\n"
 		"{\n"
@@ -2473,10 +2516,10 @@ static void emit_public(Emitter *E)
 	else
 		emit_line(E, "%s_forward(m, x + i * %s_INPUT_SIZE, rows);", E->M, E->U);
 	PtrVec pcs = {0};
-	piece(E, &pcs, "memcpy(y + i * %s_OUTPUT_SIZE, ", E->U);
-	piece(E, &pcs, "%s, ", !strcmp(out, "x")
-	      ? fmt(E, "x + i * %s_INPUT_SIZE", E->U) : out);
-	piece(E, &pcs, "sizeof *y * (size_t)rows * %s_OUTPUT_SIZE);", E->U);
+	emit_piece(E, &pcs, "memcpy(y + i * %s_OUTPUT_SIZE, ", E->U);
+	emit_piece(E, &pcs, "%s, ", !strcmp(out, "x")
+	           ? emit_fmt(E, "x + i * %s_INPUT_SIZE", E->U) : out);
+	emit_piece(E, &pcs, "sizeof *y * (size_t)rows * %s_OUTPUT_SIZE);", E->U);
 	emit_wrapped(E, &pcs);
 	emit_close(E);
 	emit_close(E);
@@ -2610,7 +2653,7 @@ static void emit_public(Emitter *E)
 
 /* ---- helpers, assembly and the header ----------------------------------- */
 
-static void emit_helpers(Emitter *E)
+void emit_helpers(Emitter *E)
 {
 	if (E->helper[H_SIGMOID])
 		emit_code(E,
@@ -2648,11 +2691,11 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static void emit_source(Emitter *E, Buf *out)
+static void emit_source(Emitter *E, EmitBuf *out)
 {
 	const Plan *p = E->p;
 	const IrModel *m = E->m;
-	Buf body = {0}, customs = {0};
+	EmitBuf body = {0}, customs = {0};
 
 	/* The code first, to learn which helpers it uses. */
 	E->out = &body;
@@ -2666,22 +2709,17 @@ static void emit_source(Emitter *E, Buf *out)
 	}
 	emit_public(E);
 	E->out = &customs;
-	for (int i = 0; E->prog->acts && E->prog->acts[i]; i++) {
-		if (E->custom_f[i])
-			emit_custom_fn(E, E->prog->acts[i], false);
-		if (E->custom_df[i])
-			emit_custom_fn(E, E->prog->acts[i], true);
-	}
+	emit_custom_fns(E);
 
 	E->out = out;
 	emit_line(E, "/* %s.c — generated by nnc %s from %s. Do not edit. */",
-	          m->name, NNC_VERSION, comment_safe(E, E->o->source));
+	          m->name, NNC_VERSION, emit_comment_safe(E, E->o->source));
 	char opt[IR_OPT_BUF];
 	emit_line(E, "/*");
 	emit_line(E, " * Model %s: input %s %s -> output %s %s, %" PRId64
 	          " parameters,", m->name, m->input->name,
-	          eshape(E, m->input->shape), ir_node_label(m->output),
-	          eshape(E, m->output->shape), p->nparams);
+	          emit_eshape(E, m->input->shape), ir_node_label(m->output),
+	          emit_eshape(E, m->output->shape), p->nparams);
 	if (p->training) {
 		emit_line(E, " * loss %s, batch %" PRId64 ",",
 		          loss_names[m->train.loss], p->batch);
@@ -2705,10 +2743,10 @@ static void emit_source(Emitter *E, Buf *out)
 	emit_blank(E);
 	emit_struct(E);
 	emit_helpers(E);
-	buf_puts(out, customs.s ? customs.s : "");
-	buf_puts(out, body.s ? body.s : "");
-	buf_free(&body);
-	buf_free(&customs);
+	emit_buf_puts(out, customs.s ? customs.s : "");
+	emit_buf_puts(out, body.s ? body.s : "");
+	emit_buf_free(&body);
+	emit_buf_free(&customs);
 	/* No blank line at the very end. */
 	while (out->len >= 2 && out->s[out->len - 1] == '\n' &&
 	       out->s[out->len - 2] == '\n')
@@ -2720,7 +2758,7 @@ static void emit_source(Emitter *E, Buf *out)
 static void emit_define(Emitter *E, const char *name, const char *value,
                         const char *comment)
 {
-	const char *def = fmt(E, "#define %s_%s", E->U, name);
+	const char *def = emit_fmt(E, "#define %s_%s", E->U, name);
 	if (comment)
 		emit_line(E, "%-*s %-13s /* %s */", (int)strlen(E->U) + 20, def,
 		          value, comment);
@@ -2728,14 +2766,14 @@ static void emit_define(Emitter *E, const char *name, const char *value,
 		emit_line(E, "%-*s %s", (int)strlen(E->U) + 20, def, value);
 }
 
-static void emit_header(Emitter *E, Buf *out)
+static void emit_header(Emitter *E, EmitBuf *out)
 {
 	const Plan *p = E->p;
 	const IrModel *m = E->m;
 	const Training *t = &m->train;
 	E->out = out;
 	emit_line(E, "/* %s.h — generated by nnc %s from %s. Do not edit. */",
-	          m->name, NNC_VERSION, comment_safe(E, E->o->source));
+	          m->name, NNC_VERSION, emit_comment_safe(E, E->o->source));
 	emit_line(E, "/*");
 	emit_line(E, " * The model %s as C%s; docs/API.md describes every "
 	          "function.", m->name, p->training ? "" : ", inference only");
@@ -2759,28 +2797,29 @@ static void emit_header(Emitter *E, Buf *out)
 	emit_line(E, "#endif");
 	emit_blank(E);
 	const IrNode *in = m->input, *o = m->output;
-	emit_define(E, "INPUT_SIZE", fmt(E, "%" PRId64, size_of(in)),
-	            fmt(E, "values per example: %s %s", in->name,
-	                eshape(E, in->shape)));
-	emit_define(E, "OUTPUT_SIZE", fmt(E, "%" PRId64, size_of(o)),
-	            fmt(E, "values per prediction: %s %s", ir_node_label(o),
-	                eshape(E, o->shape)));
+	emit_define(E, "INPUT_SIZE", emit_fmt(E, "%" PRId64, size_of(in)),
+	            emit_fmt(E, "values per example: %s %s", in->name,
+	                     emit_eshape(E, in->shape)));
+	emit_define(E, "OUTPUT_SIZE", emit_fmt(E, "%" PRId64, size_of(o)),
+	            emit_fmt(E, "values per prediction: %s %s", ir_node_label(o),
+	                     emit_eshape(E, o->shape)));
 	if (p->training)
-		emit_define(E, "TARGET_SIZE", fmt(E, "%" PRId64, p->target_size),
+		emit_define(E, "TARGET_SIZE", emit_fmt(E, "%" PRId64, p->target_size),
 		            t->loss == LOSS_SCCE ? "values per target: the class id"
 		                                 : "values per target");
-	emit_define(E, "BATCH", fmt(E, "%" PRId64, p->batch),
+	emit_define(E, "BATCH", emit_fmt(E, "%" PRId64, p->batch),
 	            "rows per forward pass");
-	emit_define(E, "PARAM_COUNT", fmt(E, "%" PRId64, p->nparams),
+	emit_define(E, "PARAM_COUNT", emit_fmt(E, "%" PRId64, p->nparams),
 	            "trainable parameters");
 	if (p->training) {
-		emit_define(E, "NMETRICS", fmt(E, "%d", p->nmetrics),
+		emit_define(E, "NMETRICS", emit_fmt(E, "%d", p->nmetrics),
 		            p->nmetrics ? "metrics: see NAME_evaluate" : "no metrics");
 		int64_t epochs = t->epochs < INT32_MAX ? t->epochs : INT32_MAX;
-		emit_define(E, "EPOCHS", fmt(E, "%" PRId64, epochs),
+		emit_define(E, "EPOCHS", emit_fmt(E, "%" PRId64, epochs),
 		            "settings of the .nn file, for fit");
 		emit_define(E, "SHUFFLE", t->shuffle ? "1" : "0", NULL);
-		emit_define(E, "SEED", fmt(E, "UINT64_C(%" PRIu64 ")", t->seed), NULL);
+		emit_define(E, "SEED", emit_fmt(E, "UINT64_C(%" PRIu64 ")", t->seed),
+		            NULL);
 	}
 	emit_blank(E);
 	emit_code(E,
@@ -2878,44 +2917,49 @@ static void emit_header(Emitter *E, Buf *out)
 	ASSERT(E->indent == 0);
 }
 
-void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
-                const IrModel *m, const EmitOptions *o)
+void emit_setup(Emitter *E, Arena *a, const IrProgram *prog,
+                const IrModel *m, const Plan *p, const EmitOptions *o)
 {
 	int nacts = 0;
 	while (prog->acts && prog->acts[nacts])
 		nacts++;
-	Emitter E = {
-		.a = a, .prog = prog, .m = m, .o = o,
+	*E = (Emitter){
+		.a = a, .prog = prog, .m = m, .p = p, .o = o,
 		.M = m->name,
 		.T = o->f64 ? "double" : "float",
 		.file = base_name(o->source),
 		.custom_f = arena_array(a, (size_t)nacts + 1, sizeof(bool)),
 		.custom_df = arena_array(a, (size_t)nacts + 1, sizeof(bool)),
 	};
-	E.p = plan_model(a, m, o->unroll_limit);
 	char *upper = arena_strdup(a, m->name);
 	for (char *s = upper; *s; s++)
 		if (*s >= 'a' && *s <= 'z')
 			*s = (char)(*s - 'a' + 'A');
-	E.U = upper;
+	E->U = upper;
+}
 
-	Buf hb = {0}, cb = {0};
+void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
+                const IrModel *m, const EmitOptions *o)
+{
+	Emitter E;
+	emit_setup(&E, a, prog, m, plan_model(a, m, o->unroll_limit), o);
+	EmitBuf hb = {0}, cb = {0};
 	emit_header(&E, &hb);
 	emit_source(&E, &cb);
 	fwrite(hb.s, 1, hb.len, h);
 	fwrite(cb.s, 1, cb.len, c);
-	buf_free(&hb);
-	buf_free(&cb);
+	emit_buf_free(&hb);
+	emit_buf_free(&cb);
 }
 
 void emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
 {
 	Arena *a = arena_new();
 	Emitter E = {.a = a, .m = m, .o = o, .M = m->name};
-	Buf b = {0};
+	EmitBuf b = {0};
 	E.out = &b;
 	emit_line(&E, "/* main.c — generated by nnc %s from %s. Do not edit. */",
-	          NNC_VERSION, comment_safe(&E, o->source));
+	          NNC_VERSION, emit_comment_safe(&E, o->source));
 	emit_line(&E, "/*");
 	emit_line(&E, " * The trainer program of model %s (%s --help): train, "
 	          "eval and", m->name, m->name);
@@ -2932,7 +2976,7 @@ void emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
 	emit_close(&E);
 	ASSERT(E.indent == 0);
 	fwrite(b.s, 1, b.len, out);
-	buf_free(&b);
+	emit_buf_free(&b);
 	arena_free(a);
 }
 

@@ -79,6 +79,11 @@ typedef struct Options {
 	bool f64;                  /* build: --precision f64 */
 	int64_t unroll_limit;      /* build: --unroll-limit N */
 	bool main;                 /* build: --main */
+	bool infer_only;           /* build: --infer-only */
+	const char *weights;       /* build: --weights FILE (--infer-only) */
+	int64_t max_batch;         /* build: --max-batch N, 0 if not given */
+	bool no_blas;              /* build: --no-blas */
+	const char *scratch;       /* build: --scratch caller|static, or NULL */
 	unsigned trainer;          /* train/eval/predict: its CMD_ bit */
 	bool verbose;              /* train/eval/predict: --verbose */
 	const char *targs[NTRAINER_OPTS];  /* values of trainer_opts given;
@@ -126,6 +131,10 @@ static const Command commands[] = {
 	{"build", "generate C that trains and runs each model",
 	 "usage: nnc build FILE.nn... [--model NAME] [-o DIR] [--precision f32|f64]\n"
 	 "                 [--unroll-limit N] [--main]\n"
+	 "       nnc build FILE.nn... --infer-only [--weights W.safetensors]\n"
+	 "                 [--max-batch N] [--no-blas] [--scratch caller|static]\n"
+	 "                 [--model NAME] [-o DIR] [--precision f32|f64]\n"
+	 "                 [--unroll-limit N]\n"
 	 "\n"
 	 "Writes DIR/NAME.h and DIR/NAME.c for each model (or only NAME): C99\n"
 	 "that creates, trains, evaluates and runs the model.  Compile them\n"
@@ -138,6 +147,14 @@ static const Command commands[] = {
 	 "train runs, and DIR/NAME.mk, a Makefile fragment that builds it with\n"
 	 "no nnc installed: make -f DIR/NAME.mk, then DIR/NAME --help.\n"
 	 "\n"
+	 "With --infer-only, the pair is for deployment: the forward pass alone,\n"
+	 "NAME_predict(x, n, y), with no allocation and no runtime library; it\n"
+	 "needs only the C library's math functions (and CBLAS for large dense\n"
+	 "layers, unless --no-blas).  With --weights the trained parameters are\n"
+	 "built into NAME.c; without, NAME_load(path) reads them.  The header\n"
+	 "gives the memory it takes: NAME_PARAM_BYTES and NAME_SCRATCH_BYTES.\n"
+	 "docs/API.md, \"Deployment\", describes it.\n"
+	 "\n"
 	 "options:\n"
 	 "  --model NAME        build only the model NAME\n"
 	 "  -o DIR              write the files into DIR (default: .)\n"
@@ -146,7 +163,17 @@ static const Command commands[] = {
 	 "  --unroll-limit N    unroll dense layers of at most N multiply-adds\n"
 	 "                      per example into scalar code; larger ones call\n"
 	 "                      GEMM (default 64; 0 never unrolls)\n"
-	 "  --main              also write main.c and NAME.mk: a trainer program\n",
+	 "  --main              also write main.c and NAME.mk: a trainer program\n"
+	 "\n"
+	 "options of --infer-only:\n"
+	 "  --weights FILE      build in these weights (a safetensors file of\n"
+	 "                      nnc train, or a checkpoint); one model only\n"
+	 "  --max-batch N       rows per forward pass, which sizes the scratch\n"
+	 "                      memory; predict takes more in chunks (default 1)\n"
+	 "  --no-blas           plain loops for every dense layer, no CBLAS\n"
+	 "  --scratch static    the activations in a static block (the default)\n"
+	 "  --scratch caller    NAME_predict(x, n, y, scratch) takes the block:\n"
+	 "                      reentrant, no static mutable state\n",
 	 run_build, 0},
 	{"train", "train a model on a data file and save its weights",
 	 "usage: nnc train FILE.nn --data FILE [options]\n"
@@ -424,15 +451,20 @@ typedef struct Generated {
 	size_t hlen, clen, mainlen;
 } Generated;
 
+/* The model's files: the training build, or with io the inference-only
+ * build. */
 static void generate(Compilation *c, const IrModel *m, const EmitOptions *eo,
-                     bool with_main, Generated *g)
+                     const InferOptions *io, bool with_main, Generated *g)
 {
 	*g = (Generated){0};
 	FILE *hf = open_memstream(&g->h, &g->hlen);
 	FILE *cf = open_memstream(&g->c, &g->clen);
 	if (!hf || !cf)
 		DIE("open_memstream failed");
-	emit_model(hf, cf, c->arena, c->ir, m, eo);
+	if (io)
+		emit_infer_model(hf, cf, c->arena, c->ir, m, eo, io);
+	else
+		emit_model(hf, cf, c->arena, c->ir, m, eo);
 	fclose(hf);
 	fclose(cf);
 	if (with_main) {
@@ -472,8 +504,39 @@ static int run_build(const Options *o)
 		check_trainable(&c, models[0], "there is nothing to train; build it "
 		                "without --main");
 	}
+	Loc none = {0, 0, 0, 0};
+	if (o->weights && n != 1)
+		diag_error(&c.diag, none, "--weights holds the parameters of one "
+		           "model, but this file has %d; choose one with --model NAME",
+		           n);
+	for (int i = 0; i < n && o->infer_only; i++) {
+		int64_t limit = emit_infer_max_batch(models[i]);
+		if (o->max_batch > limit)
+			diag_error(&c.diag, models[i]->loc, "--max-batch %" PRId64 " is "
+			           "too large for model '%s': a batch of its largest "
+			           "tensor would exceed %" PRId64 " values; at most %"
+			           PRId64, o->max_batch, models[i]->name, IR_MAX_ELEMS,
+			           limit);
+	}
 	if (c.diag.nerrors)
 		return finish(&c);
+	InferOptions io = {
+		.max_batch = o->max_batch ? o->max_batch : 1,
+		.no_blas = o->no_blas,
+		.scratch_caller = o->scratch && !strcmp(o->scratch, "caller"),
+		.weights_path = o->weights,
+	};
+	if (o->weights) {
+		double *values;
+		char err[512];
+		if (!emit_infer_read_weights(c.arena, models[0], o->f64, o->weights,
+		                             &values, err, sizeof err)) {
+			fprintf(stderr, "nnc: error: %s\n", err);
+			arena_free(c.arena);
+			return EXIT_ERRORS;
+		}
+		io.weights = values;
+	}
 	/* NAME.mk names the runtime nnc would use itself. */
 	Runtime rt;
 	if (o->main && !toolchain_find_runtime(c.arena, &rt)) {
@@ -496,7 +559,7 @@ static int run_build(const Options *o)
 	for (int i = 0; i < n && status == 0; i++) {
 		const char *name = models[i]->name;
 		Generated g;
-		generate(&c, models[i], &eo, o->main, &g);
+		generate(&c, models[i], &eo, o->infer_only ? &io : NULL, o->main, &g);
 		if (!write_file(dir, name, "h", g.h, g.hlen) ||
 		    !write_file(dir, name, "c", g.c, g.clen))
 			status = EXIT_ERRORS;
@@ -563,7 +626,7 @@ static int run_trainer(const Options *o)
 	}
 	EmitOptions eo = {.source = o->file, .unroll_limit = EMIT_DEFAULT_UNROLL};
 	Generated g;
-	generate(&c, m, &eo, true, &g);
+	generate(&c, m, &eo, NULL, true, &g);
 	TrainerSources src = {
 		.name = m->name,
 		.h = g.h, .hlen = g.hlen,
@@ -756,6 +819,21 @@ static int check_trainer_options(const Options *o)
 	return 0;
 }
 
+/* The options of --infer-only go with it, and --main does not. */
+static int check_build_options(const Options *o)
+{
+	const char *need = o->weights ? "--weights" : o->max_batch ? "--max-batch"
+	                   : o->no_blas ? "--no-blas" : o->scratch ? "--scratch"
+	                   : NULL;
+	if (need && !o->infer_only)
+		return usage_error("%s is an option of 'nnc build --infer-only'; add "
+		                   "--infer-only", need);
+	if (o->infer_only && o->main)
+		return usage_error("--main writes a trainer program, --infer-only a "
+		                   "pair for deployment: choose one");
+	return 0;
+}
+
 /* nnc plot H.csv [-o H.svg]: the one command that reads no .nn file. */
 static int run_plot(const Options *o)
 {
@@ -875,6 +953,42 @@ int main(int argc, char **argv)
 			o.unroll_limit = lim;
 		} else if (build && !strcmp(arg, "--main")) {
 			o.main = true;
+		} else if (build && !strcmp(arg, "--infer-only")) {
+			o.infer_only = true;
+		} else if (build && !strcmp(arg, "--no-blas")) {
+			o.no_blas = true;
+		} else if (build && (!strcmp(arg, "--weights") ||
+		                     !strncmp(arg, "--weights=", 10))) {
+			const char *v = arg[9] == '=' ? arg + 10 : NULL;
+			if (!v && ++i == argc)
+				return usage_error("--weights needs a file");
+			v = v ? v : argv[i];
+			if (!*v)
+				return usage_error("--weights needs a file, not an empty "
+				                   "name");
+			o.weights = v;
+		} else if (build && (!strcmp(arg, "--scratch") ||
+		                     !strncmp(arg, "--scratch=", 10))) {
+			const char *v = arg[9] == '=' ? arg + 10 : NULL;
+			if (!v && ++i == argc)
+				return usage_error("--scratch needs 'caller' or 'static'");
+			v = v ? v : argv[i];
+			if (strcmp(v, "caller") && strcmp(v, "static"))
+				return usage_error("--scratch takes 'caller' or 'static', not "
+				                   "'%s'", v);
+			o.scratch = v;
+		} else if (build && (!strcmp(arg, "--max-batch") ||
+		                     !strncmp(arg, "--max-batch=", 12))) {
+			const char *v = arg[11] == '=' ? arg + 12 : NULL;
+			if (!v && ++i == argc)
+				return usage_error("--max-batch needs a number");
+			v = v ? v : argv[i];
+			uint64_t x;
+			bool big;
+			if (!parse_uint(v, INT_MAX, &x, &big) || x == 0)
+				return usage_error("--max-batch takes a number from 1 to %d, "
+				                   "not '%s'", INT_MAX, v);
+			o.max_batch = (int64_t)x;
 		} else if (cmd->trainer && !strcmp(arg, "--verbose")) {
 			o.verbose = true;
 		} else if (cmd->trainer && find_trainer_opt(arg) >= 0) {
@@ -896,6 +1010,11 @@ int main(int argc, char **argv)
 		                   o.nfiles);
 	if (cmd->trainer) {
 		int s = check_trainer_options(&o);
+		if (s)
+			return s;
+	}
+	if (build) {
+		int s = check_build_options(&o);
 		if (s)
 			return s;
 	}

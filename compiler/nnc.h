@@ -622,6 +622,112 @@ typedef struct EmitOptions {
 
 enum { EMIT_DEFAULT_UNROLL = 64 };
 
+/* The printer and the pieces of C that the training build (emit.c) and the
+ * inference-only build (emit_infer.c) share, so that both print the same
+ * code for the same op: the op forward emitters, activations, softmax,
+ * custom activations and literals. */
+
+/* Growable text on the heap. */
+typedef struct EmitBuf {
+	char *s;                   /* NUL-terminated, or NULL while empty */
+	size_t len, cap;
+} EmitBuf;
+void emit_buf_puts(EmitBuf *b, const char *s);
+void emit_buf_free(EmitBuf *b);
+
+/* Helpers printed before the code that uses them, only if used. */
+typedef enum EmitHelper { H_SIGMOID, H_RELU, H_ROWS, H_COUNT } EmitHelper;
+
+/* One file being printed: the model, its plan, and the printer's state. */
+typedef struct Emitter {
+	Arena *a;
+	const IrProgram *prog;
+	const IrModel *m;
+	const Plan *p;
+	const EmitOptions *o;
+	EmitBuf *out;              /* where emit_line writes */
+	int indent;                /* levels of 4 spaces */
+	int pending;               /* extra levels for an unbraced body */
+	int paren;                 /* '(' left open by the lines so far */
+	bool in_comment;           /* inside a block comment */
+	bool ctrl_open;            /* a control line's condition goes on */
+	const char *M;             /* model name: prefix of generated symbols */
+	const char *U;             /* its upper-case form: prefix of macros */
+	const char *T;             /* "float" or "double" */
+	const char *file;          /* the source's base name, for locations */
+	bool helper[H_COUNT];
+	bool *custom_f, *custom_df;    /* per CustomAct of prog->acts */
+	bool used_x;               /* the current function read "x" */
+	bool infer;                /* the inference-only build: buffers are
+	                              locals, parameters static arrays (see
+	                              emit_y_of, emit_param_of) */
+} Emitter;
+
+/* Fills E for model m of prog with plan p; nothing printed yet. */
+void emit_setup(Emitter *E, Arena *a, const IrProgram *prog,
+                const IrModel *m, const Plan *p, const EmitOptions *o);
+
+/* The indent-aware printer.  emit_line prints one line of C: a line that
+ * starts with '}' closes a level first, one that ends with '{' opens one,
+ * a control line without a body indents the next line, and a line inside
+ * unclosed parentheses is a continuation.  Call sites never write leading
+ * whitespace (except " * " in block comments). */
+void emit_raw_line(Emitter *E, const char *s);
+void emit_line(Emitter *E, const char *fmt, ...) NNC_PRINTF(2, 3);
+void emit_open(Emitter *E, const char *fmt, ...) NNC_PRINTF(2, 3);  /* "x {" */
+void emit_brace(Emitter *E);               /* a bare "{" */
+void emit_close(Emitter *E);               /* "}" */
+void emit_blank(Emitter *E);
+/* Fixed text, line by line: $M model name, $U macro prefix, $T real type,
+ * $f "f" in f32 (literal and math suffix), $P f32 or f64, $$ a dollar. */
+void emit_code(Emitter *E, const char *text);
+/* A statement made of pieces (each ending with its separator), on as few
+ * lines of at most 80 columns as fit.  Frees the vector. */
+void emit_wrapped(Emitter *E, PtrVec *pieces);
+void emit_piece(Emitter *E, PtrVec *v, const char *fmt, ...)
+	NNC_PRINTF(3, 4);
+/* head, the terms joined by " + ", then tail, wrapped. */
+void emit_sum(Emitter *E, const char *head, PtrVec *terms, const char *tail);
+/* head(params), split after the commas of params, wrapped. */
+void emit_sig(Emitter *E, const char *head, const char *params);
+
+/* Text in the arena. */
+const char *emit_fmt(Emitter *E, const char *fmt, ...) NNC_PRINTF(2, 3);
+/* x as a literal of the target precision: the shortest decimal that reads
+ * back exactly, with '.0' or an exponent, and 'f' in f32. */
+const char *emit_lit(Emitter *E, double x);
+/* A math function of the target precision: "exp" -> "expf" in f32. */
+const char *emit_mathfn(Emitter *E, const char *name);
+const char *emit_bshape(Emitter *E, Shape s);  /* "[BATCH, 4, 3]" */
+const char *emit_eshape(Emitter *E, Shape s);  /* "[4, 3]" */
+const char *emit_where(Emitter *E, Loc l);     /* "grades.nn:5:5" */
+const char *emit_comment_safe(Emitter *E, const char *s);  /* no "*" "/" */
+/* How a layer was written: "dense(4, tanh)", "dropout(0.1)", "add(a, b)". */
+const char *emit_layer_desc(Emitter *E, const IrNode *n);
+/* "dense_1: dense(4, tanh) at grades.nn:5:5, [8, 3] -> [8, 4]" */
+const char *emit_layer_title(Emitter *E, const IrNode *n);
+
+/* The batch buffer that holds n's output, as C: "x" for the input and its
+ * views; else, in the training build, the root's buffer in the model
+ * ("m->dense_1_y"), and in the inference build "y" (the caller's) for the
+ * output's root and a local pointer ("dense_1_y") for the others. */
+const char *emit_y_of(Emitter *E, const IrNode *n);
+/* A dense layer's parameter, which is "weight" or "bias", as C. */
+const char *emit_param_of(Emitter *E, const IrNode *n, const char *which);
+/* act(arg) for an elementwise activation, marking its helper used. */
+const char *emit_act_call(Emitter *E, Activation act, const char *arg);
+/* Softmax of one row of c values from src to dst (may be the same). */
+void emit_softmax_row(Emitter *E, const char *dst, const char *src,
+                      int64_t c);
+/* The forward code of one computed, non-view node over rows [0, n): an
+ * unrolled dense layer, an activation layer, add or concat (and in the
+ * training build also GEMM dense layers, dropout and output copies). */
+void emit_forward_op(Emitter *E, const NodePlan *np);
+/* The helpers (sigmoid, relu, rows) and custom activations that the code
+ * printed so far used, as static functions. */
+void emit_helpers(Emitter *E);
+void emit_custom_fns(Emitter *E);
+
 /* Writes the header (to h) and the implementation (to c) of model m of p,
  * which must have passed every check.  The text depends only on the IR and
  * the options, so the same input gives byte-identical files.  docs/API.md
@@ -635,6 +741,44 @@ bool emit_name_ok(const char *name);
  * or be used for prediction only: a main() that hands its arguments to the
  * runtime's nnrt_main with the descriptor NAME_model. */
 void emit_main(FILE *out, const IrModel *m, const EmitOptions *o);
+
+/* ======================================================================
+ * emit_infer.c — the inference-only back end (nnc build --infer-only)
+ * ====================================================================== */
+
+/* A standalone NAME.h and NAME.c with the forward pass alone: no
+ * allocation, no runtime, parameters in static arrays (built in from a
+ * weights file, or loaded by a reader printed into NAME.c), activations in
+ * one scratch block planned by liveness.  docs/API.md, "Deployment". */
+typedef struct InferOptions {
+	int64_t max_batch;         /* --max-batch: rows per forward pass */
+	bool no_blas;              /* --no-blas: loops, not cblas_?gemm */
+	bool scratch_caller;       /* --scratch caller: predict takes the
+	                              scratch block, nothing is static but
+	                              the parameters */
+	const char *weights_path;  /* --weights as given, or NULL */
+	const double *weights;     /* its values (NULL without --weights):
+	                              the parameter block of plan_model, in
+	                              layer order, weight [out, in] then bias */
+} InferOptions;
+
+/* Writes the header (to h) and the implementation (to c) of model m of p,
+ * which passed every check; io->max_batch is in [1, emit_infer_max_batch].
+ * The text depends only on the IR and the options. */
+void emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
+                      const IrModel *m, const EmitOptions *o,
+                      const InferOptions *io);
+/* The largest --max-batch for m: a batch of any of its tensors must stay
+ * within IR_MAX_ELEMS values. */
+int64_t emit_infer_max_batch(const IrModel *m);
+/* Reads model m's parameters from the safetensors file at path with the
+ * runtime's reader (names, dtype F32 or F64 as f64 says, and shapes must
+ * match exactly, as NAME_load wants them; a checkpoint of nnc train is
+ * accepted too) into *values, in the arena, as InferOptions.weights wants
+ * them.  Returns false with "path: what is wrong" in err. */
+bool emit_infer_read_weights(Arena *a, const IrModel *m, bool f64,
+                             const char *path, double **values, char *err,
+                             size_t errlen);
 
 /* ======================================================================
  * toolchain.c — generate, compile, cache and run a trainer program

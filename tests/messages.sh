@@ -124,7 +124,7 @@ sub walk {
 		if (-d $p) { walk($p); } else { push @files, $p; }
 	}
 }
-walk("tests/golden"); walk("tests/e2e");
+walk("tests/golden"); walk("tests/e2e"); walk("tests/infer");
 push @files, glob("tests/unit/*.c");
 for my $f (@files) {
 	next if $f =~ /\.nn$/;
