@@ -107,7 +107,8 @@ $(BUILD)/libnnc.a: $(COMPILER_OBJ)
 
 # nnc build --infer-only --weights reads safetensors with the runtime's
 # reader, so nnc links it (and cJSON).
-$(BUILD)/nnc: $(BUILD)/compiler/main.o $(BUILD)/libnnc.a $(BUILD)/runtime/safetensors.o
+$(BUILD)/nnc: $(BUILD)/compiler/main.o $(BUILD)/libnnc.a $(BUILD)/runtime/safetensors.o \
+          $(BUILD)/runtime/fit.o
 	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(shell pkg-config --libs libcjson) -lm
 
 # --- the runtime ---------------------------------------------------------

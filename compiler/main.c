@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "nnc.h"
+#include "nnrt.h"
 
 enum { EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 
@@ -417,13 +418,11 @@ static bool write_file(const char *dir, const char *name, const char *ext,
 	size_t n = strlen(dir) + strlen(name) + strlen(ext) + 3;
 	char *path = xmalloc(n);
 	snprintf(path, n, "%s/%s.%s", dir, name, ext);
-	FILE *f = fopen(path, "wb");
-	bool ok = f && fwrite(text, 1, len, f) == len;
-	if (f && fclose(f) != 0)
-		ok = false;
+	/* Atomic: an interrupted build never leaves half a file behind. */
+	char err[512];
+	bool ok = nnrt_write_file_atomic(path, text, len, err, sizeof err) == 0;
 	if (!ok)
-		fprintf(stderr, "nnc: error: cannot write %s: %s\n", path,
-		        strerror(errno));
+		fprintf(stderr, "nnc: error: %s\n", err);
 	free(path);
 	return ok;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "nnc.h"
+#include "nnrt.h"
 
 /* Geometry of the drawing, in SVG user units (pixels). */
 enum {
@@ -568,36 +569,6 @@ static void draw(FILE *f, const History *h, const char *csv_path)
 
 /* ------------------------------------------------------------ writing */
 
-/* buf to path through path.tmp.<pid>, fsync'ed and renamed. */
-static int write_atomic(const char *path, const char *buf, size_t len,
-                        char *err, size_t errlen)
-{
-	size_t tl = strlen(path) + 32;
-	char *tmp = xmalloc(tl);
-	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (f == NULL) {
-		fail(err, errlen, "%s: cannot create '%s': %s", path, tmp,
-		     strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	errno = 0;
-	int e = 0;
-	if (fwrite(buf, 1, len, f) != len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0)
-		e = errno ? errno : EIO;
-	if (fclose(f) != 0 && e == 0)
-		e = errno ? errno : EIO;
-	if (e == 0 && rename(tmp, path) != 0)
-		e = errno;
-	if (e != 0) {
-		fail(err, errlen, "%s: cannot write: %s", path, strerror(e));
-		remove(tmp);
-	}
-	free(tmp);
-	return e ? -1 : 0;
-}
 
 int plot_history_svg(const char *csv_path, const char *svg_path, char *err,
                      size_t errlen)
@@ -626,7 +597,7 @@ int plot_history_svg(const char *csv_path, const char *svg_path, char *err,
 		free(svg);
 		return fail(err, errlen, "%s: out of memory", svg_path);
 	}
-	rc = write_atomic(svg_path, svg, svglen, err, errlen);
+	rc = nnrt_write_file_atomic(svg_path, svg, svglen, err, errlen);
 	free(svg);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * fit.c - the model-independent parts of a generated NAME_fit loop:
  * its options, the per-epoch history it returns, and a clock to time it.
- * Also the library's version, so a program can report what it linked.
+ * Also the library's version, so a program can report what it linked,
+ * and the atomic whole-file writer (nnc itself links this file for it).
  * The contract of each public function is its comment in nnrt.h.
  */
 #ifndef _POSIX_C_SOURCE
@@ -10,8 +11,13 @@
 
 #include "nnrt.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *nnrt_version(void)
 {
@@ -66,4 +72,57 @@ double nnrt_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The whole-file writer every output of nnc and the trainers goes through
+ * (weights use the same steps in safetensors.c): temporary file beside the
+ * target, fsync, rename, so a crash never leaves a truncated file. */
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+}
+
+int nnrt_write_file_atomic(const char *path, const void *buf, size_t len,
+                           char *err, size_t errlen)
+{
+    size_t tmplen = strlen(path) + 32;
+    char *tmp = malloc(tmplen);
+    if (tmp == NULL) {
+        set_err(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) {
+        set_err(err, errlen, "%s: cannot create '%s': %s", path, tmp,
+             strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    errno = 0;
+    int werr = 0;
+    if (fwrite(buf, 1, len, f) != len || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0)
+        werr = errno ? errno : EIO; /* a short write need not set errno */
+    if (fclose(f) != 0 && werr == 0)
+        werr = errno ? errno : EIO;
+    if (werr == 0 && rename(tmp, path) != 0)
+        werr = errno;
+    if (werr != 0) {
+        set_err(err, errlen, "%s: cannot write: %s", path, strerror(werr));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
 }

@@ -99,40 +99,6 @@ void nnrt_epoch_order(size_t *idx, size_t n, uint64_t seed, int epoch)
 
 /* ------------------------------------------------------------ files */
 
-int nnrt_write_file_atomic(const char *path, const void *buf, size_t len,
-                           char *err, size_t errlen)
-{
-    size_t tmplen = strlen(path) + 32;
-    char *tmp = malloc(tmplen);
-    if (tmp == NULL)
-        return fail(err, errlen, "%s: out of memory", path);
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) {
-        fail(err, errlen, "%s: cannot create '%s': %s", path, tmp,
-             strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    errno = 0;
-    int werr = 0;
-    if (fwrite(buf, 1, len, f) != len || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0)
-        werr = errno ? errno : EIO; /* a short write need not set errno */
-    if (fclose(f) != 0 && werr == 0)
-        werr = errno ? errno : EIO;
-    if (werr == 0 && rename(tmp, path) != 0)
-        werr = errno;
-    if (werr != 0) {
-        fail(err, errlen, "%s: cannot write: %s", path, strerror(werr));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
-}
-
 /* ------------------------------------------------------------ batches */
 
 /* Copies rows idx[0 .. count) of src (row floats each) into dst, an array
