@@ -1,44 +1,158 @@
 /*
  * infer.c - workload 3 of bench/run.sh: inference speed of the Fashion MLP.
  *
- *     infer IMPL DATA_DIR CALLS1 CALLS256
+ *     infer IMPL DATA_DIR CALLS1 CALLS256 REFERENCE      time the predictions
+ *     infer --save WEIGHTS REFERENCE DATA_DIR            (training build only)
  *
  * On the test images (nnrt_read_idx), with freshly initialised weights
- * (the speed does not depend on their values):
+ * (NAME_create(0); the speed does not depend on their values):
  *     infer batch1    us_per_sample   median over CALLS1 calls of
- *                                     NAME_predict(m, x, 1, y), each timed
+ *                                     NAME_predict(x, 1, y), each timed
  *     infer batch256  samples_per_s   256 / the median over CALLS256 calls
- *                                     of NAME_predict(m, x, 256, y)
+ *                                     of NAME_predict(x, 256, y)
  * IMPL names the build in the records: "nnc" for the training build,
- * "nnc-infer" for `nnc build --infer-only` when it exists.  Both builds
- * declare NAME_create(seed) and NAME_predict; compile as bench.h says.
+ * "nnc-infer" and "nnc-infer-noblas" for `nnc build --infer-only
+ * --max-batch 256`, with CBLAS and with --no-blas.
+ *
+ * The inference-only build has no model handle (NAME_predict(x, n, y)):
+ * compile this file with -DINFER_ONLY for it (run.sh's model() does so
+ * for an --infer-only build).  Its weights are those of the training
+ * build: `infer --save` (training build) writes NAME_create(0)'s weights
+ * with NAME_save to WEIGHTS, for `nnc build --infer-only --weights`, and
+ * to REFERENCE the training build's predictions of the first 256 test
+ * images, through one 256-row call and through 256 one-row calls.
+ * Before timing, every build predicts those rows both ways and compares
+ * them with REFERENCE: each value must agree within 1e-5 relative, or
+ * the driver stops (exit status 1) naming the worst value.  CALLS1 and
+ * CALLS256 both 0: the check alone.  Compile as bench.h says.
  */
 #include "bench.h"
+
+#include <math.h>
+#include <string.h>
 
 #include "nnrt.h"
 #include "nnrt_data.h"
 
 #define NIN CONST(_INPUT_SIZE)
 #define NOUT CONST(_OUTPUT_SIZE)
+#define NREF 256  /* rows of the reference predictions */
+#define TOLERANCE 1e-5
 
-int main(int argc, char **argv)
+#ifdef INFER_ONLY
+#define PREDICT(x, n, y) FN(_predict)(x, n, y)
+#else
+#define PREDICT(x, n, y) FN(_predict)(m, x, n, y)
+static MODEL *m;
+#endif
+
+/* Reads the test images of DATA_DIR into *test; exits on failure. */
+static void read_test(const char *dir, nnrt_dataset *test)
 {
-    if (argc != 5)
-        usage("infer IMPL DATA_DIR CALLS1 CALLS256");
-    const char *impl = argv[1];
-    const long calls1 = atol(argv[3]), calls256 = atol(argv[4]);
     char images[1024], err[512];
-    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", argv[2]);
+    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", dir);
     const nnrt_data_spec spec = {NIN, NNRT_TARGETS_NONE, 0, 0, 0};
+    if (nnrt_read_idx(images, NULL, &spec, test, err, sizeof err) != 0) {
+        fprintf(stderr, "infer: %s\n", err);
+        exit(1);
+    }
+    if (test->n < NREF) {
+        fprintf(stderr, "infer: %s has fewer than %d images\n", images, NREF);
+        exit(1);
+    }
+}
+
+/* The predictions of the first NREF rows of x: ref[0 .. NREF*NOUT) through
+ * one NREF-row call, ref[NREF*NOUT ..) through NREF one-row calls. */
+static void predict_reference(const float *x, float *ref)
+{
+    PREDICT(x, NREF, ref);
+    for (size_t i = 0; i < NREF; i++)
+        PREDICT(x + i * NIN, 1, ref + (NREF + i) * NOUT);
+}
+
+#ifndef INFER_ONLY
+/* infer --save WEIGHTS REFERENCE DATA_DIR */
+static int save(const char *weights, const char *reference, const char *dir)
+{
     nnrt_dataset test;
-    if (nnrt_read_idx(images, NULL, &spec, &test, err, sizeof err) != 0) {
+    char err[512];
+    static float ref[2 * NREF * NOUT];
+    read_test(dir, &test);
+    if (FN(_save)(m, weights, err, sizeof err) != 0) {
         fprintf(stderr, "infer: %s\n", err);
         return 1;
     }
-    MODEL *m = FN(_create)(0);
+    predict_reference(test.x, ref);
+    FILE *f = fopen(reference, "wb");
+    if (!f || fwrite(ref, sizeof ref, 1, f) != 1 || fclose(f) != 0) {
+        fprintf(stderr, "infer: cannot write %s\n", reference);
+        return 1;
+    }
+    nnrt_dataset_free(&test);
+    return 0;
+}
+#endif
+
+/* Compares this build's predictions with REFERENCE's; exits unless every
+ * value agrees within TOLERANCE relative. */
+static void check(const char *impl, const char *reference, const float *x)
+{
+    static float want[2 * NREF * NOUT], got[2 * NREF * NOUT];
+    FILE *f = fopen(reference, "rb");
+    if (!f || fread(want, sizeof want, 1, f) != 1) {
+        fprintf(stderr, "infer: cannot read the reference predictions %s\n", reference);
+        exit(1);
+    }
+    fclose(f);
+    predict_reference(x, got);
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < 2 * NREF * NOUT; i++) {
+        const double a = want[i], b = got[i], scale = fmax(fabs(a), fabs(b));
+        const double rel = a == b ? 0 : scale > 0 ? fabs(a - b) / scale : INFINITY;
+        if (!(rel <= worst)) {  /* NaN counts as the worst */
+            worst = isnan(rel) ? INFINITY : rel;
+            at = i;
+        }
+    }
+    const size_t row = (at / NOUT) % NREF, col = at % NOUT;
+    const char *how = at < NREF * NOUT ? "256-row call" : "one-row call";
+    if (!(worst <= TOLERANCE)) {
+        fprintf(stderr, "infer: %s: predictions disagree with the training build's: test image %zu, "
+                "output %zu (%s): %.9g, the training build %.9g (relative difference %.3g > %g)\n",
+                impl, row, col, how, (double)got[at], (double)want[at], worst, TOLERANCE);
+        exit(1);
+    }
+    fprintf(stderr, "infer: %s: predictions of %d test images agree with the training build's "
+            "(largest relative difference %.3g)\n", impl, NREF, worst);
+}
+
+int main(int argc, char **argv)
+{
+#ifndef INFER_ONLY
+    m = FN(_create)(0);
+    if (!m) {
+        fprintf(stderr, "infer: out of memory\n");
+        return 1;
+    }
+    if (argc == 5 && strcmp(argv[1], "--save") == 0)
+        return save(argv[2], argv[3], argv[4]);
+#endif
+    if (argc != 6)
+        usage("infer IMPL DATA_DIR CALLS1 CALLS256 REFERENCE | infer --save WEIGHTS REFERENCE DATA_DIR");
+    const char *impl = argv[1];
+    const long calls1 = atol(argv[3]), calls256 = atol(argv[4]);
+    nnrt_dataset test;
+    read_test(argv[2], &test);
+    check(impl, argv[5], test.x);
+    if (calls1 == 0 && calls256 == 0) {  /* the check alone */
+        nnrt_dataset_free(&test);
+        return 0;
+    }
     float *y = malloc(256 * NOUT * sizeof *y);
     double *t = malloc((size_t)(calls1 > calls256 ? calls1 : calls256) * sizeof *t);
-    if (!m || !y || !t || calls1 <= 0 || calls256 <= 0 || test.n < 256) {
+    if (!y || !t || calls1 <= 0 || calls256 <= 0) {
         fprintf(stderr, "infer: out of memory or bad arguments\n");
         return 1;
     }
@@ -48,7 +162,7 @@ int main(int argc, char **argv)
     for (long c = -100; c < calls1; c++) {
         const float *x = test.x + (size_t)((c + 100) % (long)test.n) * NIN;
         const double start = nnrt_now();
-        FN(_predict)(m, x, 1, y);
+        PREDICT(x, 1, y);
         if (c >= 0)
             t[c] = nnrt_now() - start;
     }
@@ -57,7 +171,7 @@ int main(int argc, char **argv)
     for (long c = -5; c < calls256; c++) {
         const size_t first = (size_t)((c + 5) * 256) % (test.n - 256);
         const double start = nnrt_now();
-        FN(_predict)(m, test.x + first * NIN, 256, y);
+        PREDICT(test.x + first * NIN, 256, y);
         if (c >= 0)
             t[c] = nnrt_now() - start;
     }
@@ -65,7 +179,9 @@ int main(int argc, char **argv)
 
     free(t);
     free(y);
+#ifndef INFER_ONLY
     FN(_destroy)(m);
+#endif
     nnrt_dataset_free(&test);
     return 0;
 }

@@ -11,7 +11,9 @@
 #   1 toy       examples/grades.nn, 10,000 steps: microseconds per step
 #   2 fashion   the Fashion-MNIST MLP (bench/models/), sgd and adam: seconds
 #               per epoch, test accuracy
-#   3 infer     its batch-1 latency and batch-256 throughput
+#   3 infer     its batch-1 latency and batch-256 throughput: the training
+#               build and `nnc build --infer-only --max-batch 256` with
+#               CBLAS and with --no-blas (same weights, predictions checked)
 #   4 compile   nnc check / nnc build on chains of dense layers; cc -O2 -c
 #   5 memory    peak RSS of a Fashion training run (from workload 2)
 #   6 scaling   time per step as the width and the batch grow
@@ -178,14 +180,18 @@ cc_c99 -O2 $(pkg-config --cflags openblas) "$here/sgemm_rate.c" $libs -o "$bin/s
 "$bin/sgemm_rate" --info >>"$meta"
 
 # model NN_FILE DRIVER BINARY [NNC_OPTIONS...]: builds NN_FILE's model
-# into gen/ and links DRIVER with it as BINARY.
+# into gen/ and links DRIVER with it as BINARY (with -DINFER_ONLY when the
+# options hold --infer-only).
 model() {
-	local nn=$1 driver=$2 out=$3 name
+	local nn=$1 driver=$2 out=$3 name opt infer_only=""
 	shift 3
 	name=$(sed -n 's/^model[[:space:]]*\([A-Za-z_0-9]*\).*/\1/p' "$nn" | head -1)
+	for opt in "$@"; do
+		[ "$opt" != --infer-only ] || infer_only=-DINFER_ONLY
+	done
 	mkdir -p "$gen/$out"
 	"$nnc" build "$nn" -o "$gen/$out" "$@"
-	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" \
+	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" $infer_only \
 		-DMODEL_UPPER="$(echo "$name" | tr '[:lower:]' '[:upper:]')" \
 		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs -o "$bin/$out"
 }
@@ -195,15 +201,35 @@ if [ "$have_data" = 1 ]; then
 		model "$here/models/fashion_$opt.nn" "$here/fashion.c" "fashion_$opt"
 	done
 	model "$here/models/fashion_sgd.nn" "$here/infer.c" infer
-	# The inference-only build is a later issue: use it once nnc has it.
-	if ! "$nnc" build --help 2>&1 | grep -q -- '--infer-only'; then
-		meta infer_only "n/a (not implemented yet)"
-	elif model "$here/models/fashion_sgd.nn" "$here/infer.c" infer_only --infer-only \
-		2>>"$work/log"; then
-		meta infer_only "built with nnc build --infer-only"
-	else
-		meta infer_only "n/a (nnc build --infer-only or compiling bench/infer.c with it failed: see build/bench/log)"
+	# Workload 3's inference-only builds, with the training build's fresh
+	# weights (NAME_create(0), saved by `infer --save`) baked in; infer.c
+	# checks their predictions against the training build's (infer_ref).
+	infer_weights=$work/infer_weights.safetensors
+	infer_ref=$work/infer_ref.bin
+	if ! "$bin/infer" --save "$infer_weights" "$infer_ref" "$data" 2>>"$work/log"; then
+		echo "bench/run.sh: failed: $bin/infer --save" >&2
+		tail -n 20 "$work/log" >&2
+		exit 1
 	fi
+	# IMPL:BINARY:NNC_OPTION (besides --infer-only --max-batch 256 --weights)
+	infer_variants="nnc-infer:infer_only: nnc-infer-noblas:infer_only_noblas:--no-blas"
+	for variant in $infer_variants; do
+		IFS=: read -r impl out opt <<<"$variant"
+		if ! "$nnc" build --help 2>&1 | grep -q -- '--infer-only'; then
+			meta "infer_only_$impl" "n/a (not implemented yet)"
+		elif ! model "$here/models/fashion_sgd.nn" "$here/infer.c" "$out" --infer-only \
+			--max-batch 256 --weights "$infer_weights" $opt 2>>"$work/log"; then
+			meta "infer_only_$impl" "n/a (nnc build --infer-only or compiling bench/infer.c with it failed: see build/bench/log)"
+		# CALLS 0 0: the check against the training build's predictions alone.
+		elif ! "$bin/$out" "$impl" "$data" 0 0 "$infer_ref" 2>>"$work/log"; then
+			why=$(grep "^infer: $impl: " "$work/log" | tail -1)
+			echo "bench/run.sh: workload 3 aborted: ${why:-$bin/$out failed: see $work/log}" >&2
+			meta infer_aborted "${why:-$out failed its check: see build/bench/log}"
+			rm -f "$bin/$out"
+		else
+			meta "infer_only_$impl" "built with nnc build --infer-only --max-batch 256 --weights W${opt:+ $opt}"
+		fi
+	done
 fi
 
 # The scaling series: one model per point, all linked into one driver.
@@ -299,12 +325,15 @@ fi
 done_with fashion
 
 # ---- 3: inference -----------------------------------------------------------
-if [ "$have_data" = 1 ]; then
+if [ "$have_data" = 1 ] && [ -z "$(sed -n 's/^infer_aborted\t//p' "$meta")" ]; then
 	note "3 infer: $rounds round(s)"
 	for r in $(seq "$rounds"); do
-		run "$bin/infer" nnc "$data" "$infer_calls1" "$infer_calls256"
-		[ ! -x "$bin/infer_only" ] ||
-			run "$bin/infer_only" nnc-infer "$data" "$infer_calls1" "$infer_calls256"
+		run "$bin/infer" nnc "$data" "$infer_calls1" "$infer_calls256" "$infer_ref"
+		for variant in $infer_variants; do
+			IFS=: read -r impl out _ <<<"$variant"
+			[ ! -x "$bin/$out" ] ||
+				run "$bin/$out" "$impl" "$data" "$infer_calls1" "$infer_calls256" "$infer_ref"
+		done
 		[ "$have_torch" = 0 ] ||
 			run "$torchpy" "$here/torch_bench.py" infer "$data" "$infer_calls1" "$infer_calls256" "$(threads_for_round "$r")"
 	done
