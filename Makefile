@@ -23,7 +23,7 @@ endif
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev zlib1g-dev \
-                clang graphviz libclang-rt-dev cppcheck
+                clang graphviz libclang-rt-dev cppcheck valgrind
 
 # The warnings our own code must be free of, with gcc and clang alike.
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \

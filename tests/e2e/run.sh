@@ -216,6 +216,24 @@ build_main() {
 check "nnc build --main, then make -f NAME.mk builds a working trainer" \
 	build_main
 
+# A generated trainer under valgrind: no invalid accesses, no leaks, in
+# train (with validation, history and checkpoints), eval and predict, with
+# its dense layers unrolled and through GEMM.
+valgrind_clean() {
+	vg="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9"
+	for limit in 64 0; do
+		rm -rf vg && "$nnc" build careers.nn --main --unroll-limit $limit -o vg &&
+		make -s -f vg/careers.mk || return 1
+		(cd vg && $vg ./careers train --data ../careers.csv --val ../careers.csv \
+			--epochs 4 --quiet --history h.csv --checkpoint-every 2 &&
+		 $vg ./careers eval --weights careers.safetensors --data ../careers.csv &&
+		 $vg ./careers predict --weights careers.safetensors \
+			--data ../careers.csv >/dev/null) || return 1
+	done
+}
+check "valgrind: a generated trainer has no memory errors or leaks" \
+	valgrind_clean
+
 # --- errors ------------------------------------------------------------------
 
 printf 'x1,x2,y\n0,0,0\n0,1\n' >cols.csv
