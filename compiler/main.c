@@ -306,8 +306,9 @@ typedef struct Compilation {
 } Compilation;
 
 /* Runs the front-end pipeline on o->file.  Returns false if the file could
- * not be read (already reported); errors in the text leave c->diag counting
- * them, with as much of the AST and IR built as was possible. */
+ * not be read (already reported; nothing is left to free); errors in the
+ * text leave c->diag counting them, with as much of the AST and IR built as
+ * was possible, for finish() to report and free. */
 static bool compile(Compilation *c, const Options *o)
 {
 	char err[512];
@@ -315,6 +316,8 @@ static bool compile(Compilation *c, const Options *o)
 	c->src = source_load(c->arena, o->file, err, sizeof err);
 	if (!c->src) {
 		fprintf(stderr, "nnc: error: %s\n", err);
+		arena_free(c->arena);
+		c->arena = NULL;
 		return false;
 	}
 	diag_init(&c->diag, c->src, stderr);
@@ -371,10 +374,8 @@ static int finish(Compilation *c)
 static int run_check(const Options *o)
 {
 	Compilation c = {0};
-	if (!compile(&c, o)) {
-		arena_free(c.arena);
+	if (!compile(&c, o))
 		return EXIT_ERRORS;
-	}
 	if (o->dump == DUMP_AST)
 		return finish(&c);
 	int n = 0;
@@ -398,10 +399,8 @@ static int run_check(const Options *o)
 static int run_graph(const Options *o)
 {
 	Compilation c = {0};
-	if (!compile(&c, o)) {
-		arena_free(c.arena);
+	if (!compile(&c, o))
 		return EXIT_ERRORS;
-	}
 	int n = 0;
 	IrModel **models = select_models(&c, o, &n);
 	fflush(stderr);
@@ -485,10 +484,8 @@ static void generated_free(Generated *g)
 static int run_build(const Options *o)
 {
 	Compilation c = {0};
-	if (!compile(&c, o)) {
-		arena_free(c.arena);
+	if (!compile(&c, o))
 		return EXIT_ERRORS;
-	}
 	int n = 0;
 	IrModel **models = select_models(&c, o, &n);
 	if (!models || c.diag.nerrors)
@@ -611,10 +608,8 @@ static IrModel *trainer_model(Compilation *c, const Options *o)
 static int run_trainer(const Options *o)
 {
 	Compilation c = {0};
-	if (!compile(&c, o)) {
-		arena_free(c.arena);
+	if (!compile(&c, o))
 		return EXIT_ERRORS;
-	}
 	IrModel *m = c.diag.nerrors ? NULL : trainer_model(&c, o);
 	if (!m || c.diag.nerrors)
 		return finish(&c);
