@@ -11,12 +11,12 @@
  * around the test cases. IDX files are built here, plain and gzip'ed.
  * Exports data_suite(); the runner is tests/unit/main.c.
  */
-#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include "nnrt_data.h"
+#include "tmpdir.h"
 
 #include <check.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,46 +29,6 @@ Suite *data_suite(void);
 
 /* ----------------------------------------------------------- helpers */
 
-/* Root of this suite's files, made by a fixture in the parent process
- * so it is removed even when a forked test fails. */
-static char root[64];
-static char dir[96]; /* this test's own directory under root */
-
-static void root_setup(void)
-{
-    strcpy(root, "/tmp/nnrt-data-XXXXXX");
-    ck_assert(mkdtemp(root) != NULL);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void root_teardown(void)
-{
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Runs in each test's process: a fresh directory, so tests cannot see
- * each other's files. */
-static void dir_setup(void)
-{
-    snprintf(dir, sizeof dir, "%s/tXXXXXX", root);
-    ck_assert(mkdtemp(dir) != NULL);
-}
-
-/* The path of `name` in this test's directory (a few kept at a time). */
-static const char *path_of(const char *name)
-{
-    static char paths[4][160];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-    return p;
-}
 
 /* Writes len bytes to name, gzip-compressed if gz; returns the path. */
 static const char *put(const char *name, const void *data, size_t len,

@@ -11,11 +11,10 @@
  * process.  Exports plot_suite(); the runner is tests/unit/main.c.
  */
 #ifndef _XOPEN_SOURCE
-#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #endif
 
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,46 +22,12 @@
 #include <unistd.h>
 
 #include "nnc.h"
+#include "tmpdir.h"
 
 Suite *plot_suite(void);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char root[64];
-static char dir[96];
-
-static void root_setup(void)
-{
-	strcpy(root, "/tmp/nnc-plot-XXXXXX");
-	ck_assert(mkdtemp(root) != NULL);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-static void root_teardown(void)
-{
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void dir_setup(void)
-{
-	snprintf(dir, sizeof dir, "%s/tXXXXXX", root);
-	ck_assert(mkdtemp(dir) != NULL);
-}
-
-static const char *path_of(const char *name)
-{
-	static char paths[4][160];
-	static int next;
-	char *p = paths[next++ % 4];
-	snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-	return p;
-}
 
 static const char *put(const char *name, const char *text)
 {

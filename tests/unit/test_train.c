@@ -18,16 +18,16 @@
  * runner is tests/unit/main.c.
  */
 #ifndef _XOPEN_SOURCE
-#define _XOPEN_SOURCE 700 /* mkdtemp, nftw, posix_openpt, ptsname */
+#define _XOPEN_SOURCE 700 /* mkdtemp, posix_openpt, ptsname */
 #endif
 
 #include "nnrt.h"
 #include "nnrt_data.h"
+#include "tmpdir.h"
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <regex.h>
 #include <signal.h>
@@ -347,45 +347,11 @@ static const nnrt_model soft = {
 
 /* ------------------------------------------------------------ helpers */
 
-/* Root of this suite's files, made by a fixture in the parent process so
- * it is removed even when a forked test fails; each test gets its own
- * directory under it. */
-static char root[64];
-static char dir[96];
-
-static void root_setup(void)
+/* Each test: a fresh directory (tmpdir.h) and fresh hooks. */
+static void test_setup(void)
 {
-    strcpy(root, "/tmp/nnrt-train-XXXXXX");
-    ck_assert(mkdtemp(root) != NULL);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void root_teardown(void)
-{
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void dir_setup(void)
-{
-    snprintf(dir, sizeof dir, "%s/tXXXXXX", root);
-    ck_assert(mkdtemp(dir) != NULL);
+    dir_setup();
     reset_hooks();
-}
-
-/* The path of `name` in this test's directory (a few kept at a time). */
-static const char *path_of(const char *name)
-{
-    static char paths[8][160];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-    return p;
 }
 
 static void put_text(const char *path, const char *text)
@@ -1516,7 +1482,7 @@ Suite *train_suite(void)
 
     TCase *tc = tcase_create("loop");
     tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
-    tcase_add_checked_fixture(tc, dir_setup, NULL);
+    tcase_add_checked_fixture(tc, test_setup, NULL);
     tcase_add_loop_test(tc, test_train_reduces_loss, 0, 2);
     tcase_add_test(tc, test_epoch_order);
     tcase_add_test(tc, test_train_row_order);
@@ -1535,7 +1501,7 @@ Suite *train_suite(void)
 
     tc = tcase_create("cli");
     tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
-    tcase_add_checked_fixture(tc, dir_setup, NULL);
+    tcase_add_checked_fixture(tc, test_setup, NULL);
     tcase_add_test(tc, test_cli_usage_errors);
     tcase_add_test(tc, test_cli_help);
     tcase_add_test(tc, test_cli_train_eval_predict);
