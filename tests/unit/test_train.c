@@ -918,6 +918,44 @@ START_TEST(test_sigint_checkpoint)
 }
 END_TEST
 
+/* Ctrl-C when the checkpoint cannot be written: an error, not an
+ * interruption, saying where training stopped and why nothing was saved. */
+START_TEST(test_sigint_checkpoint_fails)
+{
+    struct sigaction mine = {0};
+    mine.sa_handler = dummy_handler;
+    sigemptyset(&mine.sa_mask);
+    ck_assert_int_eq(sigaction(SIGINT, &mine, NULL), 0);
+
+    nnrt_dataset data = reg_data(40, 0), val = reg_data(8, 0);
+    void *m = reg32.create(1);
+    nnrt_train_options o = quiet_options(&reg32, 5);
+    o.checkpoint = "/nonexistent-dir/c.safetensors";
+    char err[1024], want[1024], why[512];
+    snprintf(why, sizeof why, "%s: cannot create '%s.tmp.%ld': No such file "
+             "or directory", o.checkpoint, o.checkpoint, (long)getpid());
+    hook_sigint_at = 10 + 3; /* epoch 2, batch 3 */
+    ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    snprintf(want, sizeof want, "interrupted at epoch 2, batch 3, and the "
+             "checkpoint could not be saved: %s", why);
+    ck_assert_str_eq(err, want);
+
+    /* During validation: the epoch is complete, the save fails all the
+     * same. */
+    hook_sigint_at = 0;
+    hook_sigint_eval = 2;
+    ck_assert_int_eq(nnrt_train(&reg32, m, &data, &val, &o, NULL, err,
+                                sizeof err), -1);
+    snprintf(want, sizeof want, "interrupted after epoch 2, and the "
+             "checkpoint could not be saved: %s", why);
+    ck_assert_str_eq(err, want);
+    reg32.destroy(m);
+    nnrt_dataset_free(&val);
+    nnrt_dataset_free(&data);
+}
+END_TEST
+
 START_TEST(test_train_bad_arguments)
 {
     nnrt_dataset data = reg_data(8, 0);
@@ -945,6 +983,68 @@ START_TEST(test_train_bad_arguments)
     ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
                                 sizeof err), -1);
     ck_assert(strncmp(err, "/nonexistent-dir/h.csv: cannot create", 37) == 0);
+    o.history_csv = NULL;
+    hook_steps = 0;
+    o.epochs = -1;
+    ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "epochs must not be negative");
+    o.epochs = 1;
+    nnrt_dataset none = {0, 2, 1, data.x, data.y};
+    ck_assert_int_eq(nnrt_train(&reg32, m, &none, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "the training data has no rows");
+    ck_assert_int_eq(hook_steps, 0);
+    reg32.destroy(m);
+    nnrt_dataset_free(&data);
+}
+END_TEST
+
+/* Descriptors the runtime cannot work with (a hand-written one, or an
+ * inference-only model's) are refused before anything runs. */
+START_TEST(test_train_bad_descriptors)
+{
+    nnrt_dataset data = reg_data(8, 0);
+    void *m = reg32.create(1);
+    nnrt_train_options o = quiet_options(&reg32, 1);
+    char err[256];
+    double loss;
+
+    nnrt_model d = reg32;
+    d.train_batch = NULL; /* an inference-only model has neither */
+    d.evaluate = NULL;
+    ck_assert_int_eq(nnrt_train(&d, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "model reg has no loss, so it cannot be trained");
+    ck_assert_int_eq(nnrt_evaluate_dataset(&d, m, &data, &loss, NULL, err,
+                                           sizeof err), -1);
+    ck_assert_str_eq(err, "model reg has no loss, so it cannot be evaluated");
+
+    d = reg32;
+    d.nmetrics = 4;
+    ck_assert_int_eq(nnrt_train(&d, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "model reg: 4 metrics (at most 3)");
+
+    d = reg32;
+    d.elem_size = 2;
+    ck_assert_int_eq(nnrt_train(&d, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "model reg: element size 2 is neither a float's "
+                          "nor a double's");
+    ck_assert_int_eq(hook_steps, 0);
+
+    /* Without save_checkpoint, a checkpoint due after epoch 1 fails. */
+    d = reg32;
+    d.save_checkpoint = NULL;
+    o.epochs = 2;
+    o.checkpoint_every = 1;
+    o.checkpoint = path_of("c.safetensors");
+    ck_assert_int_eq(nnrt_train(&d, m, &data, NULL, &o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, "model reg cannot save checkpoints");
+    ck_assert_int_eq(hook_steps, 2); /* epoch 1 only */
+    ck_assert(!exists(o.checkpoint));
     reg32.destroy(m);
     nnrt_dataset_free(&data);
 }
@@ -1049,6 +1149,25 @@ START_TEST(test_predict_csv)
 }
 END_TEST
 
+/* A failed write (here a full device) is reported, not dropped. */
+START_TEST(test_predict_write_error)
+{
+    float x[4] = {1, 1, 0, 0};
+    nnrt_dataset data = {2, 2, 0, x, NULL};
+    void *m = reg32.create(1);
+    FILE *f = fopen("/dev/full", "w");
+    ck_assert_msg(f != NULL, "/dev/full: %s", strerror(errno));
+    setvbuf(f, NULL, _IONBF, 0); /* each write reaches the device */
+    char err[256];
+    ck_assert_int_eq(nnrt_predict_dataset(&reg32, m, &data, f, err,
+                                          sizeof err), -1);
+    ck_assert_str_eq(err, "cannot write the predictions: No space left on "
+                          "device");
+    fclose(f);
+    reg32.destroy(m);
+}
+END_TEST
+
 START_TEST(test_write_atomic)
 {
     const char *p = path_of("f.txt");
@@ -1106,6 +1225,12 @@ START_TEST(test_cli_usage_errors)
     ck_usage("train needs --data FILE", "train", "--epochs", "3");
     ck_usage("eval needs --weights FILE", "eval", "--data", "x.csv");
     ck_usage("predict needs --data FILE", "predict", "--weights", "w");
+    ck_usage("eval needs --data FILE", "eval", "--weights", "w");
+    ck_usage("predict needs --weights FILE", "predict", "--data", "x.csv");
+    ck_usage("option --data needs a value (--data FILE), got an empty one",
+             "train", "--data=");
+    ck_usage("--out and --checkpoint are the same file, w.st", "train",
+             "--data", "x.csv", "--out", "w.st", "--checkpoint", "w.st");
     ck_usage("--val-labels is given without --val", "train", "--data", "x.csv",
              "--val-labels", "l");
     ck_usage("run 'prog train --help' for usage", "train");
@@ -1290,12 +1415,16 @@ START_TEST(test_cli_bad_data_writes_nothing)
     rc = run_cli(&reg32, &o, &e, "train", "--data", good, "--labels", "l",
                  (char *)NULL);
     ck_assert_int_eq(rc, 2);
-    ck_assert(strstr(e, "--labels is for IDX images, but "));
+    snprintf(want, sizeof want, "prog: error: --labels is for IDX images, but "
+             "%s is read as CSV (its targets are its last columns)\nrun 'prog "
+             "train --help' for usage\n", good);
+    ck_assert_str_eq(e, want);
     free(o);
     free(e);
     rc = run_cli(&reg32, &o, &e, "train", "--data", "x.csv.gz", (char *)NULL);
     ck_assert_int_eq(rc, 1);
-    ck_assert(strstr(e, "x.csv.gz: compressed CSV files are not supported"));
+    ck_assert_str_eq(e, "prog: error: x.csv.gz: compressed CSV files are not "
+                        "supported; decompress it first (gunzip)\n");
     free(o);
     free(e);
 }
@@ -1355,6 +1484,55 @@ START_TEST(test_cli_interrupt_resume)
     ck_assert_msg(rc == 0, "%s", e);
     ck_assert(strstr(e, "already holds 2 epochs (--epochs 2): nothing to "
                         "train\n"));
+    free(o);
+    free(e);
+}
+END_TEST
+
+/* A model without a loss (inference only: no train_batch, evaluate or
+ * checkpoints) cannot be trained or evaluated, but predicts. */
+START_TEST(test_cli_no_loss)
+{
+    const char *good = reg_csv("train.csv", 16);
+    const char *w = path_of("w.safetensors");
+    char *o, *e;
+    int rc = run_cli(&reg32, &o, &e, "train", "--data", good, "--out", w,
+                     "--quiet", (char *)NULL);
+    ck_assert_msg(rc == 0, "%s", e);
+    free(o);
+    free(e);
+    nnrt_model infer = reg32;
+    infer.targets = NNRT_TARGETS_NONE;
+    infer.target_size = 0;
+    infer.loss = NULL;
+    infer.nmetrics = 0;
+    infer.train_batch = NULL;
+    infer.evaluate = NULL;
+    infer.save_checkpoint = NULL;
+    infer.load_checkpoint = NULL;
+    hook_steps = 0;
+    rc = run_cli(&infer, &o, &e, "train", "--data", good, "--out",
+                 path_of("w2.safetensors"), (char *)NULL);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_str_eq(e, "prog: error: model reg has no loss, so it cannot be "
+                        "trained\n");
+    ck_assert_int_eq(hook_steps, 0);
+    ck_assert(!exists(path_of("w2.safetensors")));
+    free(o);
+    free(e);
+    rc = run_cli(&infer, &o, &e, "eval", "--weights", w, "--data", good,
+                 (char *)NULL);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_str_eq(e, "prog: error: model reg has no loss, so it cannot be "
+                        "evaluated\n");
+    ck_assert_str_eq(o, "");
+    free(o);
+    free(e);
+    put_text(path_of("new.csv"), "x0,x1\n0.5,0.25\n");
+    rc = run_cli(&infer, &o, &e, "predict", "--weights", w, "--data",
+                 path_of("new.csv"), (char *)NULL);
+    ck_assert_msg(rc == 0, "%s", e);
+    ck_assert_match(o, "^y0\n[-0-9.e]+\n$");
     free(o);
     free(e);
 }
@@ -1493,9 +1671,12 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_progress_lines);
     tcase_add_test(tc, test_progress_bar);
     tcase_add_test(tc, test_sigint_checkpoint);
+    tcase_add_test(tc, test_sigint_checkpoint_fails);
     tcase_add_test(tc, test_train_bad_arguments);
+    tcase_add_test(tc, test_train_bad_descriptors);
     tcase_add_loop_test(tc, test_evaluate_chunks, 0, 2);
     tcase_add_test(tc, test_predict_csv);
+    tcase_add_test(tc, test_predict_write_error);
     tcase_add_test(tc, test_write_atomic);
     suite_add_tcase(s, tc);
 
@@ -1508,6 +1689,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_cli_bad_data_writes_nothing);
     tcase_add_test(tc, test_cli_nan_no_weights);
     tcase_add_test(tc, test_cli_interrupt_resume);
+    tcase_add_test(tc, test_cli_no_loss);
     tcase_add_test(tc, test_cli_default_paths);
     tcase_add_test(tc, test_cli_idx);
     suite_add_tcase(s, tc);
