@@ -10,11 +10,15 @@
  * Exports parse_suite(); the runner is tests/unit/main.c.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 
 #include <check.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nnc.h"
 #include "nn.tab.h"
@@ -969,6 +973,37 @@ START_TEST(test_parse_error_limit)
 }
 END_TEST
 
+/* Scanner positions and flex's buffer sizes are ints: parse_file refuses
+ * a text over INT_MAX / 2 bytes (nnc itself stops at 256 MiB, in
+ * source_load) before touching it.  The text here is a 1 GiB mapping that
+ * is only reserved, never read, so the test costs no memory. */
+START_TEST(test_parse_too_large)
+{
+	size_t len = (size_t)INT_MAX / 2 + 1;
+	char *text = mmap(NULL, len + 1, PROT_READ,
+	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ck_assert_msg(text != MAP_FAILED, "mmap: %s", strerror(errno));
+	Source src = {"big.nn", text, len, 1, (size_t[]){0, 0, len + 1}};
+	char *errs;
+	size_t errs_len;
+	FILE *out = open_memstream(&errs, &errs_len);
+	ck_assert_ptr_nonnull(out);
+	Arena *a = arena_new();
+	Diag d;
+	diag_init(&d, &src, out);
+	AstFile *f = parse_file(a, &src, &d);
+	diag_finish(&d);
+	fclose(out);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_null(f->models);
+	ck_assert_str_eq(errs, "big.nn: error: file is too large to parse (over "
+	                       "1023 MiB)\n1 error generated.\n");
+	free(errs);
+	arena_free(a);
+	munmap(text, len + 1);
+}
+END_TEST
+
 /* Odd bytes anywhere never crash the parser. */
 START_TEST(test_parse_garbage)
 {
@@ -1105,6 +1140,7 @@ Suite *parse_suite(void)
 	tcase_add_test(tc, test_parse_partial);
 	tcase_add_test(tc, test_parse_error_limit);
 	tcase_add_test(tc, test_parse_garbage);
+	tcase_add_test(tc, test_parse_too_large);
 	tcase_set_timeout(tc, 60);     /* the garbage loop, likewise */
 	suite_add_tcase(s, tc);
 	return s;
