@@ -5,8 +5,8 @@
 #   compiler/*.c, grammar/nn.l, grammar/nn.y
 #       diag_error, diag_warning, diag_note; usage_error (main.c)
 #   runtime/*.c
-#       fail, fail_at (data.c, safetensors.c, train.c), error and usage
-#       (cli.c), and snprintf(err, ...)
+#       fail, fail_at (data.c, safetensors.c, train.c), set_err (fit.c),
+#       error and usage (cli.c), and snprintf(err, ...)
 # and looks for each in what the tests expect: the golden outputs
 # (tests/golden/**, not the .nn inputs), the string literals of the unit
 # tests (tests/unit/*.c) and everything under tests/e2e/ (string literals
@@ -108,7 +108,7 @@ sub scan_file {
 }
 
 my %cfuncs = map { $_ => 1 } qw(diag_error diag_warning diag_note usage_error);
-my %rfuncs = map { $_ => 1 } qw(fail fail_at error usage snprintf);
+my %rfuncs = map { $_ => 1 } qw(fail fail_at set_err error usage snprintf);
 scan_file($_, \%cfuncs) for (glob("compiler/*.c"), "grammar/nn.l", "grammar/nn.y");
 scan_file($_, \%rfuncs) for glob("runtime/*.c");
 

@@ -19,9 +19,11 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -855,6 +857,24 @@ START_TEST(test_save_failure_keeps_old)
                      -1);
     snprintf(want, sizeof want, "%s: tensor 'v' has an invalid dtype, rank or shape",
              path);
+    ck_assert_str_eq(err, want);
+
+    /* A write that fails part of the way, as on a full disk: here the
+     * file size limit (SIGXFSZ ignored, so write returns EFBIG). */
+    struct rlimit limit, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+    small = limit;
+    small.rlim_cur = 64;
+    float big[64] = {0};
+    nnrt_tensor tb = tensor("v", NNRT_F32, big, 1, 64, 0);
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = nnrt_save_safetensors(path, &tb, 1, err, sizeof err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    signal(SIGXFSZ, handler);
+    ck_assert_int_eq(rc, -1);
+    snprintf(want, sizeof want, "%s: cannot write '%s.tmp.%ld': File too "
+             "large", path, path, (long)getpid());
     ck_assert_str_eq(err, want);
 
     ck_assert_int_eq(nnrt_load_safetensors(path, &in, 1, err, sizeof err), 0);

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1181,6 +1182,30 @@ START_TEST(test_write_atomic)
                                             err, sizeof err), -1);
     ck_assert(strncmp(err, "/nonexistent-dir/f.txt: cannot create "
                            "'/nonexistent-dir/f.txt.tmp.", 65) == 0);
+
+    /* A write that fails part of the way, as on a full disk: here the
+     * file size limit (SIGXFSZ ignored, so write returns EFBIG).  The old
+     * file stays, and no temporary is left. */
+    struct rlimit limit, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+    small = limit;
+    small.rlim_cur = 64;
+    char text[200];
+    memset(text, 'y', sizeof text);
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = nnrt_write_file_atomic(p, text, sizeof text, err, sizeof err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    signal(SIGXFSZ, handler);
+    ck_assert_int_eq(rc, -1);
+    char want[300];
+    snprintf(want, sizeof want, "%s: cannot write: File too large", p);
+    ck_assert_str_eq(err, want);
+    s = slurp(p);
+    ck_assert_str_eq(s, "new\n");
+    free(s);
+    snprintf(want, sizeof want, "%s.tmp.%ld", p, (long)getpid());
+    ck_assert(!exists(want));
 }
 END_TEST
 
