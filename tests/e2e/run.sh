@@ -352,11 +352,12 @@ check "--init takes a plain weights file too" init_weights
 # --- atomic saves --------------------------------------------------------------
 
 # A model whose files are large (1.1M parameters: a 13 MB checkpoint with
-# adam's moments) on 64 rows, so that a run is mostly writing them: runs of
-# two epochs (a checkpoint after each, then the weights) one after another,
-# killed with SIGKILL at random moments.  Whatever files are there must
-# load.  The writes are atomic (a temporary file renamed into place), so
-# at worst a stray NAME.tmp.PID is left behind.
+# adam's moments) on 64 rows, so that a run is mostly writing them: a loop
+# of training two epochs (a checkpoint after each, then the weights and the
+# history), generating the C and writing predictions, killed with SIGKILL
+# at random moments.  Whatever files are there must load, and be whole.
+# The writes are atomic (a temporary file renamed into place), so at worst
+# a stray NAME.tmp.PID is left behind.
 awk 'BEGIN { srand(1); for (i = 0; i < 64; i++) { s = ""; t = 0;
 	for (j = 0; j < 32; j++) { v = rand(); t += v * (j % 3);
 		s = s sprintf("%.3f,", v) } print s int(t) % 10 } }' >big.csv
@@ -373,12 +374,28 @@ model big {
 }
 EOF
 killed_saves() {
-	"$nnc" train big.nn --data big.csv --quiet --out big.st || return 1
+	# The files each killed write must leave whole: training is
+	# deterministic, so every run writes the same weights, predictions,
+	# history (but for its seconds; up to the epochs done) and generated
+	# C as this first one.
+	"$nnc" train big.nn --data big.csv --quiet --out big.st \
+		--history big.hist || return 1
+	"$nnc" predict big.nn --weights big.st --data big.csv --out big.pred ||
+		return 1
+	cp big.pred want.pred
+	sed 's/,[^,]*$//' big.hist >want.hist
+	"$nnc" build big.nn -o gen || return 1
+	cp gen/big.c want.c
+	cp big.st want.st
 	for delay in $(awk 'BEGIN { srand(); for (i = 0; i < 5; i++)
 	                          printf "%.2f ", 0.2 + rand() * 0.8 }'); do
 		# the loop in a process group of its own, to kill it whole
 		setsid sh -c 'while "$1" train big.nn --data big.csv --quiet \
-			--checkpoint-every 1 --checkpoint big.ckpt --out big.st; do
+			--checkpoint-every 1 --checkpoint big.ckpt --out big.st \
+			--history big.hist &&
+			"$1" build big.nn -o gen &&
+			"$1" predict big.nn --weights want.st --data big.csv \
+				--out big.pred; do
 			:; done' sh "$nnc" &
 		pid=$!
 		sleep "$delay"
@@ -391,11 +408,17 @@ killed_saves() {
 				"$nnc" eval big.nn --weights $f --data big.csv || return 1
 			fi
 		done
+		cmp want.pred big.pred || return 1
+		# rewritten after every epoch: the epochs so far, whole lines
+		sed 's/,[^,]*$//' big.hist >got.hist
+		head -n "$(wc -l <got.hist)" want.hist | cmp - got.hist ||
+			return 1
+		cmp want.c gen/big.c || return 1
 	done
 	[ -f big.ckpt ]
 }
-check "SIGKILL during saves leaves loadable weights and checkpoints" \
-	killed_saves
+check "SIGKILL during writes leaves loadable weights and checkpoints and
+whole predictions, history and generated C" killed_saves
 
 echo "e2e: $pass passed, $fail failed"
 [ $fail = 0 ]
