@@ -918,6 +918,7 @@ int nnrt_main_streams(int argc, char **argv, const nnrt_model *d,
 
 int nnrt_main(int argc, char **argv, const nnrt_model *d)
 {
+    nnrt_blas_restart(argv);
     int rc = nnrt_main_streams(argc, argv, d, stdout, stderr);
     if (fflush(stdout) != 0 && rc == EXIT_OK) {
         fprintf(stderr, "%s: error: cannot write to standard output: %s\n",

@@ -7,10 +7,18 @@
  * (-DNNRT_NO_BLAS selects the loops, for machines without a BLAS).
  * The contract of each public function is its comment in nnrt.h.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* setenv, readlink, execv */
+#endif
+
 #include "nnrt.h"
+
+#include <stdlib.h>
+#include <strings.h>
 
 #ifndef NNRT_NO_BLAS
 #include <cblas.h>
+#include <unistd.h>
 #endif
 
 /*
@@ -107,3 +115,52 @@ DEFINE_GEMM_REF(nnrt_dgemm_ref, double)
 
 DEFINE_GEMM(nnrt_sgemm, float, cblas_sgemm, cblas_sgemv, nnrt_sgemm_ref)
 DEFINE_GEMM(nnrt_dgemm, double, cblas_dgemm, cblas_dgemv, nnrt_dgemm_ref)
+
+/*
+ * OpenBLAS picks its kernels once, when it is loaded, from the CPU's model
+ * number.  A model newer than its table (0.3.21 does not know recent Xeons)
+ * gets the generic Prescott (SSE3) kernels, several times slower than the
+ * AVX-512 ones the CPU could run.  OPENBLAS_CORETYPE overrides the choice,
+ * but only before the library is loaded: a program that finds itself on
+ * generic kernels restarts itself with the variable set.
+ */
+const char *nnrt_blas_core_for(const char *core, int avx2, int avx512)
+{
+    static const char *const generic[] = {
+        "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Core2",
+        "Penryn", "Dunnington", "Nehalem", "Atom", "Sandybridge",
+    };
+    if (core == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        if (strcasecmp(core, generic[i]) == 0)
+            return avx512 ? "SkylakeX" : avx2 ? "Haswell" : NULL;
+    return NULL;
+}
+
+void nnrt_blas_restart(char **argv)
+{
+#if !defined(NNRT_NO_BLAS) && defined(__linux__) && defined(__x86_64__) && \
+    (defined(__GNUC__) || defined(__clang__))
+    if (argv == NULL || getenv("OPENBLAS_CORETYPE") != NULL)
+        return;
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx512 = __builtin_cpu_supports("avx512f") &&
+                 __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") &&
+                 __builtin_cpu_supports("avx512vl");
+    const char *want = nnrt_blas_core_for(openblas_get_corename(), avx2, avx512);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (want == NULL || n <= 0 || (size_t)n >= sizeof exe - 1)
+        return;
+    exe[n] = '\0';
+    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0)
+        return;
+    execv(exe, argv);
+    unsetenv("OPENBLAS_CORETYPE"); /* no restart: go on as loaded */
+#else
+    (void)argv;
+#endif
+}

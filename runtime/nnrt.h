@@ -95,6 +95,21 @@ void nnrt_dgemm(int trans_a, int trans_b, int m, int n, int k,
                 const double *b, int ldb,
                 double beta, double *c, int ldc);
 
+/* Restarts the program (execv of /proc/self/exe with argv) with
+ * OPENBLAS_CORETYPE set when OpenBLAS did not recognise the CPU and fell
+ * back to generic kernels that are much slower than the ones the CPU can
+ * run (SkylakeX on AVX-512, Haswell on AVX2); returns when there is
+ * nothing to do, OPENBLAS_CORETYPE is already set, or the restart fails.
+ * nnrt_main calls it first.  Linux on x86-64 only; a no-op elsewhere and
+ * with -DNNRT_NO_BLAS. */
+void nnrt_blas_restart(char **argv);
+
+/* The core nnrt_blas_restart asks for: given OpenBLAS's choice (its
+ * openblas_get_corename()) and whether the CPU has AVX2 with FMA, and
+ * AVX-512 (F, BW, DQ, VL), the better OPENBLAS_CORETYPE, or NULL when the
+ * choice is not a generic fallback or nothing better exists. */
+const char *nnrt_blas_core_for(const char *core, int avx2, int avx512);
+
 /* The plain C implementation used when there is no BLAS; always built,
  * so it can be tested and benchmarked against the BLAS path. */
 void nnrt_sgemm_ref(int trans_a, int trans_b, int m, int n, int k,

@@ -425,6 +425,23 @@ START_TEST(test_gemm_nan_semantics)
 }
 END_TEST
 
+/* The OpenBLAS core a program restarts with: only away from a generic
+ * fallback, and only to kernels the CPU can run. */
+START_TEST(test_blas_core_for)
+{
+    ck_assert_str_eq(nnrt_blas_core_for("Prescott", 1, 1), "SkylakeX");
+    ck_assert_str_eq(nnrt_blas_core_for("Prescott", 1, 0), "Haswell");
+    ck_assert_str_eq(nnrt_blas_core_for("NEHALEM", 1, 0), "Haswell");
+    ck_assert_str_eq(nnrt_blas_core_for("Sandybridge", 1, 1), "SkylakeX");
+    ck_assert_ptr_null(nnrt_blas_core_for("Prescott", 0, 0));
+    ck_assert_ptr_null(nnrt_blas_core_for("SkylakeX", 1, 1));
+    ck_assert_ptr_null(nnrt_blas_core_for("Cooperlake", 1, 1));
+    ck_assert_ptr_null(nnrt_blas_core_for("Haswell", 1, 1));
+    ck_assert_ptr_null(nnrt_blas_core_for("Zen", 1, 0));
+    ck_assert_ptr_null(nnrt_blas_core_for(NULL, 1, 1));
+}
+END_TEST
+
 /* -------------------------------------------------------- safetensors */
 
 /* Root of this test case's files, made by a fixture in the parent
@@ -1000,6 +1017,7 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(tc, test_gemm_transposes, 0, 2);
     tcase_add_loop_test(tc, test_gemm_large, 0, 2);
     tcase_add_loop_test(tc, test_gemm_nan_semantics, 0, 2);
+    tcase_add_test(tc, test_blas_core_for);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("safetensors");
