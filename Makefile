@@ -9,7 +9,8 @@
 #   make SANITIZE=1 test   the same, built with ASan and UBSan under build/san
 #
 # Everything built goes under build/.  Missing tools and libraries are
-# installed by `make deps`, which every other target reaches first.
+# installed by `make deps`, which every other target reaches first; `make
+# bench` also installs BENCH_DEB_PACKAGES, which nothing else needs.
 
 CC      ?= cc
 # The other compiler: `make test` checks our sources warning-free with it too.
@@ -24,6 +25,12 @@ endif
 # Debian packages the build and the tests need.
 DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev zlib1g-dev \
                 clang graphviz libclang-rt-dev cppcheck valgrind
+
+# Debian packages only `make bench` uses (FANN, a contender in workloads 1
+# and 2).  Not part of DEB_PACKAGES, so `make test` never needs them; when
+# they cannot be installed (not root, no network) the bench runs without
+# FANN and says so in bench/RESULTS.md.
+BENCH_DEB_PACKAGES := libfann-dev
 
 # The warnings our own code must be free of, with gcc and clang alike.
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -134,25 +141,28 @@ unit: $(BUILD)/unit-tests
 golden: $(BUILD)/nnc
 	tests/golden/run.sh $(BUILD)/nnc
 
+# The test scripts add SANFLAGS to every program they compile and run: with
+# SANITIZE=1 the generated code, the harnesses and the trainers nnc compiles
+# are instrumented like the runtime they link.
+TEST_ENV := SANFLAGS="$(SANFLAGS)"
+
 # Generated C: finite-difference gradient checks, gcc/clang -Werror builds.
 numeric: $(BUILD)/nnc $(BUILD)/libnnrt.a
-	tests/numeric/run.sh $(BUILD)/nnc $(BUILD)
+	$(TEST_ENV) tests/numeric/run.sh $(BUILD)/nnc $(BUILD)
 
 # Generated C against reference values computed with PyTorch (committed).
 reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
-	tests/reference/run.sh $(BUILD)/nnc $(BUILD)
+	$(TEST_ENV) tests/reference/run.sh $(BUILD)/nnc $(BUILD)
 
 # The commands end to end: nnc train/eval/predict, the cache, --main, data
-# errors, resume and atomic saves.  Trainers link the plain runtime (an
-# instrumented one would need the sanitizer runtime in every trainer).
-e2e: build/nnc build/libnnrt.a
-	tests/e2e/run.sh build/nnc
+# errors, resume and atomic saves.
+e2e: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	$(TEST_ENV) tests/e2e/run.sh $(BUILD)/nnc
 
 # The inference-only build (nnc build --infer-only): its outputs against the
-# training build's, its memory plan, its dependencies.  Like e2e, it links
-# the plain runtime.
-infer: build/nnc build/libnnrt.a
-	tests/infer/run.sh build/nnc build
+# training build's, its memory plan, its dependencies.
+infer: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	$(TEST_ENV) tests/infer/run.sh $(BUILD)/nnc $(BUILD)
 
 # examples/embed: a program with a trained model built in, no runtime.
 EMBED := $(BUILD)/embed
@@ -161,14 +171,18 @@ $(EMBED)/careers.c: examples/embed/careers.nn examples/embed/careers.safetensors
 	  --weights examples/embed/careers.safetensors -o $(EMBED)
 $(EMBED)/careers.h: $(EMBED)/careers.c ;
 $(EMBED)/embed: examples/embed/main.c $(EMBED)/careers.c $(EMBED)/careers.h
-	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -I$(EMBED) \
+	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror $(SANFLAGS) -I$(EMBED) \
 	  examples/embed/main.c $(EMBED)/careers.c -o $@ -lm
 embed: $(EMBED)/embed
 	$(EMBED)/embed | diff -u examples/embed/expected.txt -
 
 # Benchmarks: a program, not a test (machines are shared and noisy).
-# Writes bench/RESULTS.md; see bench/run.sh for its settings.
+# Writes bench/RESULTS.md; see bench/run.sh for its settings.  The bench-only
+# packages are checked on every run (dpkg, no stamp: a failed install is
+# retried next time) and their absence is not fatal.
 bench: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_DEB_PACKAGES)" || \
+	  echo "make bench: $(BENCH_DEB_PACKAGES) not installed: running without it"
 	bench/run.sh $(BUILD)/nnc $(BUILD)
 
 # Reliability: libFuzzer targets (make fuzz FUZZ_SECONDS=N; make fuzz-regress
@@ -236,14 +250,14 @@ install-test: all
 	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr/local
 	$(STAGE)/usr/local/bin/nnc build examples/embed/careers.nn --infer-only --no-blas \
 	  --weights examples/embed/careers.safetensors -o $(STAGE)/embed
-	$(CC) -std=c99 -O2 -I$(STAGE)/embed examples/embed/main.c $(STAGE)/embed/careers.c \
+	$(CC) -std=c99 -O2 $(SANFLAGS) -I$(STAGE)/embed examples/embed/main.c $(STAGE)/embed/careers.c \
 	  -o $(STAGE)/embed/embed -lm
 	$(STAGE)/embed/embed | diff -u examples/embed/expected.txt -
 	@# The README's way: a real prefix, the generated C, pkg-config.
 	rm -rf $(STAGE)-prefix
 	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(STAGE)-prefix
 	cd $(STAGE)-prefix && bin/nnc build $(CURDIR)/examples/grades.nn -o src && \
-	  $(CC) -std=c99 -O2 -Isrc src/grades.c $(CURDIR)/examples/train_grades.c \
+	  $(CC) -std=c99 -O2 $(SANFLAGS) -Isrc src/grades.c $(CURDIR)/examples/train_grades.c \
 	    $$(PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)-prefix/lib/pkgconfig pkg-config --cflags --libs nnrt) \
 	    -o train_grades && ./train_grades > train_grades.out
 	diff -u examples/train_grades.expected $(STAGE)-prefix/train_grades.out

@@ -76,7 +76,13 @@ def display(impl):
         n = impl[7:]
         return f"PyTorch, {n} thread{'' if n == '1' else 's'}"
     return {"nnc": "nnc", "nnc-infer": "nnc, inference-only build, CBLAS",
-            "nnc-infer-noblas": "nnc, inference-only build, --no-blas"}.get(impl, impl)
+            "nnc-infer-noblas": "nnc, inference-only build, --no-blas",
+            "fann": "FANN"}.get(impl, impl)
+
+
+def ordered(impls):
+    """nnc first, then PyTorch, then the others (FANN)."""
+    return sorted(impls, key=lambda i: (i != "nnc", not i.startswith("torch"), i))
 
 
 def fmt(x, digits=3):
@@ -133,8 +139,29 @@ def section_toy(r, meta, out, summary):
                "`grades_train_batch` in a loop; PyTorch: zero_grad / forward / loss / "
                "backward / step, from the same initial weights (`bench/torch_bench.py` re-draws "
                "nnc's), so the final losses should agree up to float rounding.\n")
+    if meta.get("have_fann") == "1":
+        out.append("FANN: `bench/fann_toy.c`, floatfann, a 3-4-5-2 network trained with "
+                   "FANN_TRAIN_BATCH (one `fann_train_epoch` over the 8 rows is one step), "
+                   "learning rate 0.01, momentum 0, error function FANN_ERRORFUNC_LINEAR (plain "
+                   "squared error; FANN's default, FANN_ERRORFUNC_TANH, stretches large errors), "
+                   "starting from nnc's initial weights (checked by comparing its outputs with a "
+                   "plain C forward pass). FANN's batch step adds 0.01 / 8 times the 8 rows' "
+                   "summed slopes, which for 2 linear outputs is exactly sgd(0.01) on mse; the "
+                   "network is not quite grades.nn:\n")
+        out.append("- **tanh**: FANN_SIGMOID_SYMMETRIC is 2 / (1 + e^(−2sx)) − 1 = tanh(s·x) with "
+                   "steepness s, by default 0.5 (tanh(x/2)); the benchmark sets s = 1, which makes "
+                   "it tanh. In training FANN takes its derivative as s·(1 − y²) with y clipped to "
+                   "[−0.98, 0.98], so a saturated unit keeps a derivative of at least 0.0396 where "
+                   "tanh's goes to 0.")
+        out.append("- **relu**: FANN 2.2.0 has no ReLU (FANN_LINEAR_PIECE_RECT came after 2.2.0). "
+                   "The nearest is FANN_LINEAR_PIECE, min(max(x, 0), 1): a ReLU capped at 1, whose "
+                   "derivative FANN takes as 1 everywhere, so the gradient also flows through units "
+                   "that output 0 or 1. This, not the training rule, is why FANN's final loss "
+                   "differs from the others'.")
+        out.append("- **linear output**: FANN_LINEAR with steepness 1 (the default 0.5 would "
+                   "halve the outputs).\n")
     rows = []
-    for impl in r.impls("toy"):
+    for impl in ordered(r.impls("toy")):
         v = r.all("toy", "grades", impl, "us_per_step")
         rows.append([display(impl), fmt(r.med("toy", "grades", impl, "us_per_step")) + spread(v),
                      fmt(r.med("toy", "grades", impl, "final_loss"), 4)])
@@ -144,7 +171,12 @@ def section_toy(r, meta, out, summary):
     if best:
         out.append(f"\nnnc / PyTorch ({display(impl)}): **{fmt(ratio(nnc, best))}** "
                    f"(nnc is {fmt(ratio(best, nnc))}× faster).\n")
-    summary.append(["1 toy: µs per step", fmt(nnc), fmt(best), fmt(ratio(nnc, best))])
+    fann = r.med("toy", "grades", "fann", "us_per_step")
+    if fann:
+        out.append(f"nnc / FANN: **{fmt(ratio(nnc, fann))}** "
+                   f"(nnc is {fmt(ratio(fann, nnc))}× faster).\n")
+    summary.append(["1 toy: µs per step", fmt(nnc), fmt(best), fmt(ratio(nnc, best)),
+                    fmt(fann), fmt(ratio(nnc, fann))])
 
 
 def section_fashion(r, meta, out, summary):
@@ -168,16 +200,48 @@ def section_fashion(r, meta, out, summary):
                    + f"; used: {display('torch-t' + meta.get('torch_fashion_threads', '1'))}.\n")
     acc_epochs = meta.get("accuracy_epochs")
     acc_metric = f"test_acc_{acc_epochs}ep"
+    if meta.get("have_fann") == "1":
+        fann_epochs = meta.get("fann_epochs")
+        out.append("FANN (`bench/fann_fashion.c`) has no softmax, no cross-entropy and no "
+                   "mini-batch sgd with momentum, so it runs the nearest configuration, listed "
+                   "beside the sgd model: 784-256-128-10, floatfann; hidden units "
+                   "FANN_SIGMOID_SYMMETRIC with steepness 1, i.e. tanh (FANN 2.2.0 has no ReLU); "
+                   "outputs FANN_SIGMOID (steepness 0.5: the logistic 1 / (1 + e^−x)) against "
+                   "one-hot targets; squared error (FANN_ERRORFUNC_LINEAR); FANN_TRAIN_BATCH with "
+                   "learning rate 0.01 on mini-batches of 64 rows in nnc's order (one "
+                   "`fann_train_epoch` per batch, on a `fann_train_data` whose row pointers point "
+                   "into the batch: FANN steps by 0.01 times the batch's mean slope). FANN's batch "
+                   "update has no momentum (only FANN_TRAIN_INCREMENTAL, one row per step, uses "
+                   "`learning_momentum`), so nnc's momentum 0.9 has no counterpart and FANN learns "
+                   "less per epoch (FANN_TRAIN_INCREMENTAL with momentum 0.9 would keep the "
+                   "momentum but step on every row, a batch of 1). Its weights start uniform in "
+                   "[−0.1, 0.1] (FANN's own initialisation, seeded). FANN computes on one thread, "
+                   "without BLAS. Because an epoch takes FANN many seconds, it trains "
+                   f"{fann_epochs} epoch(s) once per round, so its seconds per epoch are the "
+                   f"median over {meta.get('rounds')} × {fann_epochs} epoch(s), its test accuracy "
+                   f"(one figure per round) is after {fann_epochs} epoch(s)"
+                   + (f", not {acc_epochs}" if fann_epochs != acc_epochs else "")
+                   + ", and its training loss is a mean squared error over 10 sigmoid "
+                   "outputs, not comparable with the cross-entropy of the others.\n")
     rows = []
     for opt in ("sgd", "adam"):
-        for impl in r.impls("fashion"):
+        for impl in ordered(r.impls("fashion")):
             epochs = r.all("fashion", opt, impl, "epoch_s")
             if not epochs:
                 continue
             acc = r.all("fashion", opt, impl, acc_metric)
+            acc_text = ", ".join(f"{100 * a:.2f} %" for a in acc)
+            if not acc:  # FANN trains fewer epochs: say how many
+                acc_text = "; ".join(", ".join(f"{100 * a:.2f} %"
+                                               for a in r.all("fashion", opt, impl, m))
+                                     + f" (after {m[9:-2]} epoch(s))"
+                                     for m in r.metrics("fashion", opt, impl)
+                                     if m.startswith("test_acc_"))
+            loss = r.med("fashion", opt, impl, "train_loss")
+            mse = r.med("fashion", opt, impl, "train_mse")
             rows.append([opt, display(impl), fmt(statistics.median(epochs)) + spread(epochs),
-                         ", ".join(f"{100 * a:.2f} %" for a in acc) or "n/a",
-                         fmt(r.med("fashion", opt, impl, "train_loss"), 4)])
+                         acc_text or "n/a",
+                         fmt(loss, 4) if mse is None else f"{fmt(mse, 4)} (mse)"])
     out.append(table(["optimizer", "", "seconds per epoch (median (min – max, n))",
                       f"test accuracy after {acc_epochs} epoch(s)",
                       "training loss, last epoch"], rows))
@@ -196,7 +260,17 @@ def section_fashion(r, meta, out, summary):
             line += (" (Keras's Adam, which nnc follows, adds ε before the bias correction "
                      "and PyTorch's after, so the adam runs drift apart by more than rounding)")
         out.append(line)
-        summary.append([f"2 fashion {opt}: s per epoch", fmt(nnc), fmt(best), fmt(ratio(nnc, best))])
+        fann = r.med("fashion", opt, "fann", "epoch_s")
+        if fann:
+            line = (f"- {opt}: nnc / FANN time **{fmt(ratio(nnc, fann))}** "
+                    f"(nnc is {fmt(ratio(fann, nnc))}× faster)")
+            acc_f = r.med("fashion", opt, "fann", acc_metric)
+            if acc_n is not None and acc_f is not None:
+                line += (f"; accuracy nnc − FANN = {100 * (acc_n - acc_f):+.2f} points "
+                         "(not the same model: see above)")
+            out.append(line)
+        summary.append([f"2 fashion {opt}: s per epoch", fmt(nnc), fmt(best), fmt(ratio(nnc, best)),
+                        fmt(fann) if fann else "", fmt(ratio(nnc, fann)) if fann else ""])
     out.append("")
 
 
@@ -442,6 +516,10 @@ def section_machine(meta, out):
     else:
         rows.append(["PyTorch", "not installed (`/usr/bin/python3 -c 'import torch'` failed): "
                                 "nnc figures only"])
+    if meta.get("have_fann") == "1":
+        rows.append(["FANN", f"{meta.get('fann')}, floatfann, one thread"])
+    else:
+        rows.append(["FANN", f"not measured: {meta.get('fann_why') or 'unknown reason'}"])
     rows.append(["Fashion-MNIST", meta.get("data") if meta.get("have_data") == "1"
                  else "not found: workloads 2, 3 and 5 skipped"])
     parts = ", ".join(f"{k[5:]} {v} s" for k, v in meta.items() if k.startswith("time_"))
@@ -463,7 +541,8 @@ def section_reproduce(meta, commands, out):
     out.append("```\n")
     out.append("Options (environment): `BENCH_QUICK=1` (one round, one epoch, short timings), "
                "`BENCH_ROUNDS`, `BENCH_EPOCHS`, `BENCH_ACCURACY=0|1` with `BENCH_ACC_EPOCHS`, "
-               "`BENCH_CFLAGS`, `BENCH_DATA`, `BENCH_TORCH=0`. The individual commands run.sh ran, "
+               "`BENCH_CFLAGS`, `BENCH_DATA`, `BENCH_TORCH=0`, `BENCH_FANN=0`, "
+               "`BENCH_FANN_EPOCHS`. The individual commands run.sh ran, "
                "from the repository root, once it had generated and compiled everything "
                "under build/bench:\n")
     out.append("```")
@@ -506,9 +585,20 @@ def report(work, md_path, svg_path):
         intro += ("PyTorch is not installed (`/usr/bin/python3 -c 'import torch'` fails, or "
                   "BENCH_TORCH=0): nnc figures only, medians over "
                   f"{meta.get('rounds')} round(s).\n")
+    if meta.get("have_fann") == "1":
+        intro += ("\nFANN 2.2.0, a C library, is a third contender for workloads 1 and 2, in the "
+                  "configuration nearest to nnc's model that it can express (sections 1 and 2 say "
+                  "exactly what it runs and how it differs); it takes its turn after PyTorch. "
+                  "A ratio nnc / FANN below 1 means nnc is faster.\n")
+    else:
+        intro += f"\nFANN was not measured: {meta.get('fann_why') or 'unknown reason'}.\n"
     out.append(intro)
     out.append("## Summary\n")
-    out.append(table(["workload", "nnc", "PyTorch (best)", "nnc / PyTorch"], summary))
+    header = ["workload", "nnc", "PyTorch (best)", "nnc / PyTorch"]
+    if meta.get("have_fann") == "1":
+        header += ["FANN", "nnc / FANN"]
+    summary = [row[:len(header)] + [""] * (len(header) - len(row)) for row in summary]
+    out.append(table(header, summary))
     out.append("")
     section_machine(meta, out)
     out.extend(body)

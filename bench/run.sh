@@ -1,6 +1,7 @@
 #!/bin/bash
 # shellcheck disable=SC2086,SC2046  # $cflags and $libs: word lists, split on purpose
-# run.sh — the benchmarks behind `make bench`: nnc against PyTorch.
+# run.sh — the benchmarks behind `make bench`: nnc against PyTorch, and
+# against FANN 2.2.0 on workloads 1 and 2.
 #
 #   bench/run.sh NNC BUILD_DIR        e.g. bench/run.sh build/nnc build
 #
@@ -20,6 +21,13 @@
 #   + sgemm     OpenBLAS alone at the GEMM shapes of a Fashion step
 # nnc and PyTorch (when `/usr/bin/python3 -c 'import torch'` works) take
 # turns: nnc, PyTorch, nnc, PyTorch..., and the report takes medians.
+# FANN (the C library, floatfann; Debian's libfann-dev, which `make bench`
+# installs when it can) takes its turn after them in workloads 1 and 2
+# (bench/fann_toy.c, bench/fann_fashion.c: the nearest FANN configuration,
+# explained there); without libfann the run goes on and says FANN was not
+# measured.  FANN takes 15 to 30 s for a Fashion epoch, so it trains
+# BENCH_FANN_EPOCHS (1) epoch(s) per round, and its test accuracy is after
+# those, not after BENCH_ACC_EPOCHS.
 #
 # Environment (all optional):
 #   BENCH_QUICK=1        smoke run: one round, one epoch, short timings
@@ -33,6 +41,8 @@
 #   BENCH_DATA           Fashion-MNIST directory
 #                        (default /usr/share/datasets/fashion-mnist)
 #   BENCH_TORCH=0        skip PyTorch even if it is installed
+#   BENCH_FANN=0         skip FANN even if it is installed
+#   BENCH_FANN_EPOCHS=N  epochs of FANN's Fashion timing rounds (default 1)
 # The OpenBLAS environment (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS,
 # OMP_NUM_THREADS) is used as it is and recorded, never changed.
 set -euo pipefail
@@ -71,6 +81,7 @@ else
 	sgemm_seconds=0.05 probe_steps=120
 fi
 acc_epochs=${BENCH_ACC_EPOCHS:-5}
+fann_epochs=${BENCH_FANN_EPOCHS:-1}
 toy_steps=10000
 chain_layers="250 500 1000 2000"
 widths="64 128 256 512 1024 2048 4096"
@@ -123,6 +134,14 @@ have_data=0
 if [ -r "$data/train-images-idx3-ubyte.gz" ] && [ -r "$data/t10k-labels-idx1-ubyte.gz" ]; then
 	have_data=1
 fi
+# FANN: have_fann becomes 1 once its drivers are built; fann_why says why not.
+have_fann=0
+fann_why=""
+if [ "${BENCH_FANN:-1}" = 0 ]; then
+	fann_why="skipped (BENCH_FANN=0)"
+elif ! pkg-config --exists fann 2>/dev/null; then
+	fann_why="not installed (Debian package libfann-dev; \`make bench\` installs it when run as root)"
+fi
 
 # ---- the machine and the libraries ----------------------------------------
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -170,6 +189,8 @@ for lib in libs:
 EOF
 fi
 meta python "$("$torchpy" --version 2>&1)"
+[ -n "$fann_why" ] ||
+	meta fann "$(pkg-config --modversion fann) ($(dpkg-query -W -f='${Package} ${Version}' libfann2 2>/dev/null || echo 'package unknown'))"
 
 # ---- build everything ------------------------------------------------------
 note "building the models and the drivers in $work"
@@ -196,6 +217,22 @@ model() {
 		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs -o "$bin/$out"
 }
 model "$root/examples/grades.nn" "$here/toy.c" toy
+# FANN's drivers; fann_toy links the toy's generated C for nnc's initial
+# weights.
+fann_cc() { cc_c99 $(pkg-config --cflags fann) -I"$here" "$@" $libs -lfloatfann 2>>"$work/log"; }
+if [ -n "$fann_why" ]; then
+	:
+elif ! fann_cc -I"$gen/toy" "$here/fann_toy.c" "$gen/toy/grades.c" -o "$bin/fann_toy"; then
+	fann_why="compiling bench/fann_toy.c against libfann failed (see build/bench/log)"
+elif [ "$have_data" = 1 ] && ! fann_cc "$here/fann_fashion.c" -o "$bin/fann_fashion"; then
+	fann_why="compiling bench/fann_fashion.c against libfann failed (see build/bench/log)"
+else
+	have_fann=1
+fi
+meta have_fann "$have_fann"
+meta fann_why "${fann_why:-}"
+meta fann_epochs "$fann_epochs"
+[ "$have_fann" = 1 ] || note "FANN not measured: $fann_why"
 if [ "$have_data" = 1 ]; then
 	for opt in sgd adam; do
 		model "$here/models/fashion_$opt.nn" "$here/fashion.c" "fashion_$opt"
@@ -296,6 +333,8 @@ for r in $(seq "$rounds"); do
 	run "$bin/toy" "$root/examples/grades.csv" "$toy_steps"
 	[ "$have_torch" = 0 ] ||
 		run "$torchpy" "$here/torch_bench.py" toy "$root/examples/grades.csv" "$toy_steps" "$(threads_for_round "$r")"
+	[ "$have_fann" = 0 ] ||
+		run "$bin/fann_toy" "$root/examples/grades.csv" "$toy_steps"
 done
 
 done_with toy
@@ -319,6 +358,11 @@ if [ "$have_data" = 1 ]; then
 			[ "$have_torch" = 0 ] ||
 				run "$torchpy" "$here/torch_bench.py" fashion "$opt" "$data" "$e" "$r" "$best"
 		done
+		# FANN's nearest to fashion_sgd, once a round.
+		if [ "$have_fann" = 1 ]; then
+			note "2 fashion: round $r/$rounds, FANN, $fann_epochs epoch(s)"
+			run "$bin/fann_fashion" "$data" "$fann_epochs" "$r"
+		fi
 	done
 fi
 
