@@ -1202,8 +1202,9 @@ static void emit_c(Deploy *d, EmitBuf *out)
 	emit_line(E, "#include \"%s.h\"", m->name);
 	emit_blank(E);
 	emit_line(E, "#include <math.h>");
-	if (!d->io->weights) {
+	if (!d->io->weights || E->helper[H_TANHF])
 		emit_line(E, "#include <stdint.h>");
+	if (!d->io->weights) {
 		emit_line(E, "#ifndef %s_NO_STDIO", E->U);
 		emit_line(E, "#include <stdio.h>");
 		emit_line(E, "#endif");

@@ -636,7 +636,7 @@ void emit_buf_puts(EmitBuf *b, const char *s);
 void emit_buf_free(EmitBuf *b);
 
 /* Helpers printed before the code that uses them, only if used. */
-typedef enum EmitHelper { H_SIGMOID, H_RELU, H_ROWS, H_COUNT } EmitHelper;
+typedef enum EmitHelper { H_SIGMOID, H_RELU, H_TANHF, H_ROWS, H_COUNT } EmitHelper;
 
 /* One file being printed: the model, its plan, and the printer's state. */
 typedef struct Emitter {
