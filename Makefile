@@ -1,7 +1,8 @@
 # Makefile — builds nnc, its runtime and its tests.  GNU Make.
 #
 #   make            build build/nnc and build/libnnrt.a
-#   make test       build and run every test (unit, golden, warnings)
+#   make test       build and run every test (unit, golden, warnings, ...)
+#   make check      what CI runs: make test, make SANITIZE=1 test, make fuzz
 #   make demo       the main demo: check and summarize the examples
 #   make deps       install missing Debian packages (as root), or say which
 #   make clean      remove build/
@@ -60,7 +61,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: hostile messages analyze all test demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
+.PHONY: hostile messages analyze all test check demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
         infer embed install-test \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
@@ -141,25 +142,28 @@ unit: $(BUILD)/unit-tests
 golden: $(BUILD)/nnc
 	tests/golden/run.sh $(BUILD)/nnc
 
+# The test scripts add SANFLAGS to every program they compile and run: with
+# SANITIZE=1 the generated code, the harnesses and the trainers nnc compiles
+# are instrumented like the runtime they link.
+TEST_ENV := SANFLAGS="$(SANFLAGS)"
+
 # Generated C: finite-difference gradient checks, gcc/clang -Werror builds.
 numeric: $(BUILD)/nnc $(BUILD)/libnnrt.a
-	tests/numeric/run.sh $(BUILD)/nnc $(BUILD)
+	$(TEST_ENV) tests/numeric/run.sh $(BUILD)/nnc $(BUILD)
 
 # Generated C against reference values computed with PyTorch (committed).
 reference: $(BUILD)/nnc $(BUILD)/libnnrt.a
-	tests/reference/run.sh $(BUILD)/nnc $(BUILD)
+	$(TEST_ENV) tests/reference/run.sh $(BUILD)/nnc $(BUILD)
 
 # The commands end to end: nnc train/eval/predict, the cache, --main, data
-# errors, resume and atomic saves.  Trainers link the plain runtime (an
-# instrumented one would need the sanitizer runtime in every trainer).
-e2e: build/nnc build/libnnrt.a
-	tests/e2e/run.sh build/nnc
+# errors, resume and atomic saves.
+e2e: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	$(TEST_ENV) tests/e2e/run.sh $(BUILD)/nnc
 
 # The inference-only build (nnc build --infer-only): its outputs against the
-# training build's, its memory plan, its dependencies.  Like e2e, it links
-# the plain runtime.
-infer: build/nnc build/libnnrt.a
-	tests/infer/run.sh build/nnc build
+# training build's, its memory plan, its dependencies.
+infer: $(BUILD)/nnc $(BUILD)/libnnrt.a
+	$(TEST_ENV) tests/infer/run.sh $(BUILD)/nnc $(BUILD)
 
 # examples/embed: a program with a trained model built in, no runtime.
 EMBED := $(BUILD)/embed
@@ -168,7 +172,7 @@ $(EMBED)/careers.c: examples/embed/careers.nn examples/embed/careers.safetensors
 	  --weights examples/embed/careers.safetensors -o $(EMBED)
 $(EMBED)/careers.h: $(EMBED)/careers.c ;
 $(EMBED)/embed: examples/embed/main.c $(EMBED)/careers.c $(EMBED)/careers.h
-	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -I$(EMBED) \
+	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror $(SANFLAGS) -I$(EMBED) \
 	  examples/embed/main.c $(EMBED)/careers.c -o $@ -lm
 embed: $(EMBED)/embed
 	$(EMBED)/embed | diff -u examples/embed/expected.txt -
@@ -203,9 +207,24 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
 
-test: all unit golden warnings numeric reference e2e infer embed install-test \
-      fuzz-regress hostile messages analyze
-	@echo "all tests passed"
+# The suite.  With SANITIZE=1 it runs every program the tests build, nnc's
+# and the generated ones, instrumented; the checks of the sources alone
+# (warnings, messages, analyze) and the fuzz targets' replay, which no
+# SANITIZE changes, are left to the plain run.
+TEST_PARTS := all unit golden numeric reference e2e infer embed install-test hostile
+ifneq ($(SANITIZE),1)
+TEST_PARTS += warnings fuzz-regress messages analyze
+endif
+test: $(TEST_PARTS)
+	@echo "all tests passed$(if $(SANITIZE), (ASan and UBSan))"
+
+# What CI runs, the README's test command: the suite, the suite with ASan
+# and UBSan, and each fuzz target for FUZZ_SECONDS (60), two at a time.
+check:
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory SANITIZE=1 test
+	$(MAKE) --no-print-directory -j2 fuzz
+	@echo "make check: everything passed"
 
 # --- demo --------------------------------------------------------------
 demo: $(BUILD)/nnc $(BUILD)/libnnrt.a
@@ -247,14 +266,14 @@ install-test: all
 	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr/local
 	$(STAGE)/usr/local/bin/nnc build examples/embed/careers.nn --infer-only --no-blas \
 	  --weights examples/embed/careers.safetensors -o $(STAGE)/embed
-	$(CC) -std=c99 -O2 -I$(STAGE)/embed examples/embed/main.c $(STAGE)/embed/careers.c \
+	$(CC) -std=c99 -O2 $(SANFLAGS) -I$(STAGE)/embed examples/embed/main.c $(STAGE)/embed/careers.c \
 	  -o $(STAGE)/embed/embed -lm
 	$(STAGE)/embed/embed | diff -u examples/embed/expected.txt -
 	@# The README's way: a real prefix, the generated C, pkg-config.
 	rm -rf $(STAGE)-prefix
 	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(STAGE)-prefix
 	cd $(STAGE)-prefix && bin/nnc build $(CURDIR)/examples/grades.nn -o src && \
-	  $(CC) -std=c99 -O2 -Isrc src/grades.c $(CURDIR)/examples/train_grades.c \
+	  $(CC) -std=c99 -O2 $(SANFLAGS) -Isrc src/grades.c $(CURDIR)/examples/train_grades.c \
 	    $$(PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)-prefix/lib/pkgconfig pkg-config --cflags --libs nnrt) \
 	    -o train_grades && ./train_grades > train_grades.out
 	diff -u examples/train_grades.expected $(STAGE)-prefix/train_grades.out

@@ -281,9 +281,14 @@ bool toolchain_find_runtime(Arena *a, Runtime *rt)
 		const char *dir = slash == exe ? "/" : exe;
 		if (slash)
 			*slash = '\0';
-		/* A build tree: build/nnc, build/libnnrt.a, runtime/nnrt.h. */
+		/* A build tree: build/nnc, build/libnnrt.a, runtime/nnrt.h;
+		 * or the sanitized one, build/san/nnc (make SANITIZE=1). */
 		if (runtime_at(a, rt, dir, path_join(a, dir, "../runtime"),
 		               "$(NNRT_DIR)/../runtime", "a build tree, beside nnc"))
+			return true;
+		if (runtime_at(a, rt, dir, path_join(a, dir, "../../runtime"),
+		               "$(NNRT_DIR)/../../runtime",
+		               "a build tree, beside nnc"))
 			return true;
 		/* Installed: PREFIX/bin/nnc, PREFIX/lib, PREFIX/include/nnc. */
 		if (runtime_at(a, rt, path_join(a, dir, "../lib"),

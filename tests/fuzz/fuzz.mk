@@ -5,7 +5,7 @@
 #   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="csv idx"]
 #        builds build/fuzz/fuzz_<target> with clang's libFuzzer, ASan and
 #        UBSan, and fuzzes each target for N seconds (default 60), one
-#        process at a time.  New inputs go to build/fuzz/corpus/<target>/;
+#        process at a time (two with make -j2).  New inputs go to build/fuzz/corpus/<target>/;
 #        the committed seeds (tests/fuzz/corpus/<target>/) and regression
 #        inputs (tests/fuzz/regress/<target>/) are only read.  A crash,
 #        leak, timeout or out-of-memory stops the run and leaves the input
@@ -111,30 +111,27 @@ $(FUZZ_DIR)/libnnrt.a: $(FUZZ_RT_OBJ)
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libnnc.a $(FUZZ_DIR)/libnnrt.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $< $(FUZZ_LIBS_$*) -o $@
 
-# One target after another, each for FUZZ_SECONDS; the first failure stops.
-fuzz: $(FUZZ_BINS)
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t \
-	           tests/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
-	  case $$t in \
-	    frontend) max=$(FUZZ_MAXLEN_frontend); dict="$(FUZZ_DICT_frontend)";; \
-	    safetensors) max=$(FUZZ_MAXLEN_safetensors); dict="$(FUZZ_DICT_safetensors)";; \
-	    csv) max=$(FUZZ_MAXLEN_csv); dict="$(FUZZ_DICT_csv)";; \
-	    idx) max=$(FUZZ_MAXLEN_idx); dict="$(FUZZ_DICT_idx)";; \
-	  esac; \
-	  echo "== fuzzing $$t for $(FUZZ_SECONDS)s (log: $(FUZZ_DIR)/$$t.log)"; \
-	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
-	    $$dict $(FUZZ_RUNFLAGS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
-	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t tests/fuzz/regress/$$t \
-	    >$(FUZZ_DIR)/$$t.log 2>&1; \
-	  status=$$?; \
-	  grep -E '^stat::number_of_executed_units|^Done [0-9]+ runs' $(FUZZ_DIR)/$$t.log; \
-	  if [ $$status -ne 0 ]; then \
-	    tail -n 60 $(FUZZ_DIR)/$$t.log; \
-	    echo "fuzz_$$t failed; the input is in $(FUZZ_DIR)/artifacts/$$t/"; \
-	    exit 1; \
-	  fi; \
-	done
+# Each target for FUZZ_SECONDS, a rule of its own so that `make -j2 fuzz`
+# runs two at once (libFuzzer uses one core); a failure stops the run.
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+
+.PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
+fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts/$* \
+	          tests/fuzz/corpus/$* tests/fuzz/regress/$*
+	@echo "== fuzzing $* for $(FUZZ_SECONDS)s (log: $(FUZZ_DIR)/$*.log)"
+	@$(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) \
+	  $(FUZZ_DICT_$*) $(FUZZ_RUNFLAGS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$*/ \
+	  $(FUZZ_DIR)/corpus/$* tests/fuzz/corpus/$* tests/fuzz/regress/$* \
+	  >$(FUZZ_DIR)/$*.log 2>&1; \
+	status=$$?; \
+	grep -E '^stat::number_of_executed_units|^Done [0-9]+ runs' $(FUZZ_DIR)/$*.log | \
+	  sed 's/^/fuzz $*: /'; \
+	if [ $$status -ne 0 ]; then \
+	  tail -n 60 $(FUZZ_DIR)/$*.log; \
+	  echo "fuzz_$* failed; the input is in $(FUZZ_DIR)/artifacts/$*/"; \
+	  exit 1; \
+	fi
 
 # Each committed input once, through each target's plain file mode.
 fuzz-regress: $(FUZZ_BINS)

@@ -56,6 +56,8 @@ int main(int argc, char **argv)
 	double *a = read_reals(argv[1], f64, &na), *b = read_reals(argv[2], f64, &nb);
 	if (na != nb || na == 0) {
 		fprintf(stderr, "compare: %zu values against %zu\n", na, nb);
+		free(a);
+		free(b);
 		return 1;
 	}
 	for (size_t i = 0; i < na; i++) {
@@ -75,5 +77,7 @@ int main(int argc, char **argv)
 			worst = rel;
 	}
 	printf("largest relative difference %.3g over %zu values\n", worst, na);
+	free(a);
+	free(b);
 	return bad ? 1 : 0;
 }

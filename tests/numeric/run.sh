@@ -35,8 +35,10 @@ libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm"
 strict="-std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion \
 -Wsign-conversion -Wdouble-promotion -Wstrict-prototypes \
 -Wmissing-prototypes -Wcast-qual -Wundef -Wformat=2"
-# The harnesses are ordinary test code.
-harness="-std=c99 -O1 -Wall -Wextra -Werror"
+# The harnesses are ordinary test code.  SANFLAGS (make SANITIZE=1)
+# instrument what runs: the generated objects, the harnesses, the links.
+san=${SANFLAGS:-}
+harness="-std=c99 -O1 -Wall -Wextra -Werror $san"
 pass=0
 fail=0
 log=$work/log
@@ -75,7 +77,7 @@ build_and_compile() {
 	mkdir -p "$bc_dir" &&
 	"$nnc" build "$bc_nn" -o "$bc_dir" "$@" &&
 	for c in "$bc_dir"/*.c; do
-		gcc $strict -O1 -I"$inc" -c "$c" -o "${c%.c}.o" &&
+		gcc $strict -O1 $san -I"$inc" -c "$c" -o "${c%.c}.o" &&
 		clang $strict -I"$inc" -fsyntax-only "$c" || return 1
 	done
 }
@@ -92,7 +94,8 @@ run_harness() {
 	    -DTARGETS="$rh_targets" -DREAL="$rh_real" $rh_extra \
 	    -include "$rh_dir/$rh_name.h" -I"$inc" -c "$rh_src" \
 	    -o "$rh_dir/harness.o" &&
-	gcc "$rh_dir/harness.o" "$rh_dir/$rh_name.o" $libs -o "$rh_dir/harness" &&
+	gcc $san "$rh_dir/harness.o" "$rh_dir/$rh_name.o" $libs \
+	    -o "$rh_dir/harness" &&
 	(cd "$rh_dir" && ./harness) >"$rh_dir/summary" 2>"$rh_dir/stderr"
 	rh_status=$?
 	cat "$rh_dir/summary" 2>/dev/null

@@ -19,7 +19,8 @@
 #   check data/NAME TMP/saved.safetensors
 # Both the generated C and the harness must compile warning-free as C99.
 # Prints one line per model and variant, then "N passed, N failed"; exits
-# non-zero when anything failed. CC overrides the compiler (default gcc).
+# non-zero when anything failed. CC overrides the compiler (default gcc);
+# SANFLAGS are added to every compile and link (make SANITIZE=1).
 set -u
 if [ $# -lt 2 ]; then
 	echo "usage: $0 NNC LIBDIR [NAME...]" >&2
@@ -31,7 +32,7 @@ shift 2
 root=$(cd "$(dirname "$0")" && pwd)
 runtime=$(cd "$root/../../runtime" && pwd)
 cc=${CC:-gcc}
-cflags="-std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -I$runtime"
+cflags="-std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -I$runtime ${SANFLAGS:-}"
 libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
