@@ -285,6 +285,18 @@ check "eval without --weights" usage 2 "nnc: error: 'nnc eval' needs --weights F
 (run 'nnc --help' for usage)" eval xor.nn --data xor.csv
 check "a train option given to predict" usage 2 "nnc: error: --history is an option of 'nnc train', not of 'nnc predict'
 (run 'nnc --help' for usage)" predict xor.nn --weights w --data xor.csv --history h
+# An option that takes a value, last on the line (the golden tests put the
+# file last, so they cannot show these).
+check "--model without a name" usage 2 "nnc: error: --model needs a model name
+(run 'nnc --help' for usage)" check xor.nn --model
+check "build's -o without a directory" usage 2 "nnc: error: -o needs a directory
+(run 'nnc --help' for usage)" build xor.nn -o
+check "plot's -o without a file name" usage 2 "nnc: error: -o needs a file name
+(run 'nnc --help' for usage)" plot xor.csv -o
+check "--precision without a value" usage 2 "nnc: error: --precision needs f32 or f64
+(run 'nnc --help' for usage)" build xor.nn --precision
+check "--unroll-limit without a value" usage 2 "nnc: error: --unroll-limit needs a number
+(run 'nnc --help' for usage)" build xor.nn --unroll-limit
 cat >noloss.nn <<'EOF'
 model noloss {
     input x[2]
