@@ -836,7 +836,9 @@ static int run_predict(Cli *c)
             rc = error(c, "out of memory");
         } else {
             int bad = nnrt_predict_dataset(d, m, &data, f, err, sizeof err);
-            if (path != NULL && fclose(f) != 0 && !bad) {
+            /* fclose of a memory stream succeeds even when its last
+             * realloc fails, leaving buf NULL. */
+            if (path != NULL && (fclose(f) != 0 || buf == NULL) && !bad) {
                 bad = 1;
                 snprintf(err, sizeof err, "out of memory");
             }

@@ -119,23 +119,27 @@ static uint64_t table_bytes(const nnrt_tensor *t, int *ok)
 
 /* ----------------------------------------------------------------- save */
 
-static void put_json_string(FILE *f, const char *s)
+/* Returns 0, or -1 if a write failed. */
+static int put_json_string(FILE *f, const char *s)
 {
-    putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    int ok = putc('"', f) != EOF;
+    for (const unsigned char *p = (const unsigned char *)s; ok && *p; p++) {
         if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
+            ok = fprintf(f, "\\%c", *p) >= 0;
         else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
+            ok = fprintf(f, "\\u%04x", *p) >= 0;
         else
-            putc(*p, f);
+            ok = putc(*p, f) != EOF;
     }
-    putc('"', f);
+    return ok && putc('"', f) != EOF ? 0 : -1;
 }
 
 /* Checks the caller's table while building the padded JSON header in a
  * malloc'ed buffer, so nothing touches the disk for a table that is
- * wrong. Returns 0 with *hdr and *hlen set, or -1. */
+ * wrong. Returns 0 with *hdr and *hlen set, or -1. Every write's result
+ * is checked: a memory stream that cannot grow fails the write without
+ * setting its error flag, and its fclose succeeds even when the final
+ * realloc fails and leaves *hdr NULL (glibc). */
 static int build_header(const nnrt_tensor *t, size_t n, const Diag *d,
                         char **hdr, size_t *hlen)
 {
@@ -143,7 +147,7 @@ static int build_header(const nnrt_tensor *t, size_t n, const Diag *d,
     FILE *f = open_memstream(hdr, &size);
     if (f == NULL)
         return fail(d, "cannot build header: %s", strerror(errno));
-    fputs("{\"__metadata__\":{\"format\":\"pt\"}", f);
+    int written = fputs("{\"__metadata__\":{\"format\":\"pt\"}", f) != EOF;
     uint64_t offset = 0;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -159,22 +163,24 @@ static int build_header(const nnrt_tensor *t, size_t n, const Diag *d,
                 rc = fail(d, "tensor '%s' is given twice", t[i].name);
         if (rc != 0)
             break;
-        putc(',', f);
-        put_json_string(f, t[i].name);
-        fprintf(f, ":{\"dtype\":\"%s\",\"shape\":[", dtypes[t[i].dtype].name);
+        written &= putc(',', f) != EOF;
+        written &= put_json_string(f, t[i].name) == 0;
+        written &= fprintf(f, ":{\"dtype\":\"%s\",\"shape\":[",
+                           dtypes[t[i].dtype].name) >= 0;
         for (int k = 0; k < t[i].rank; k++)
-            fprintf(f, "%s%" PRId64, k ? "," : "", t[i].shape[k]);
-        fprintf(f, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", offset,
-                offset + bytes);
+            written &= fprintf(f, "%s%" PRId64, k ? "," : "",
+                               t[i].shape[k]) >= 0;
+        written &= fprintf(f, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64
+                           "]}", offset, offset + bytes) >= 0;
         offset += bytes;
     }
-    putc('}', f);
+    written &= putc('}', f) != EOF;
     /* Pad so the data section starts 8-byte aligned, as the Python
      * writer does; JSON allows the trailing spaces. */
-    while (ftell(f) % 8 != 0)
-        putc(' ', f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
+    while (written && ftell(f) % 8 != 0)
+        written = putc(' ', f) != EOF;
+    int bad = ferror(f) || !written;
+    if (fclose(f) != 0 || bad || *hdr == NULL)
         rc = rc ? rc : fail(d, "cannot build header: out of memory");
     if (rc != 0)
         free(*hdr);

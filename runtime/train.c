@@ -243,33 +243,38 @@ int nnrt_predict_dataset(const nnrt_model *d, void *m,
         free(out);
         return fail(err, errlen, "out of memory");
     }
+    /* Every write is checked and the first failure stops: a memory
+     * stream (open_memstream) that cannot grow fails the write without
+     * setting its error flag. */
     const char *col = d->classifier ? "p" : "y";
-    for (size_t j = 0; j < d->output_size; j++)
-        fprintf(csv, "%s%s%zu", j ? "," : "", col, j);
-    fputs(d->classifier ? ",class\n" : "\n", csv);
-    for (size_t i = 0; i < data->n; i += chunk) {
+    int ok = 1;
+    for (size_t j = 0; ok && j < d->output_size; j++)
+        ok = fprintf(csv, "%s%s%zu", j ? "," : "", col, j) >= 0;
+    ok = ok && fputs(d->classifier ? ",class\n" : "\n", csv) != EOF;
+    for (size_t i = 0; ok && i < data->n; i += chunk) {
         size_t rows = data->n - i < chunk ? data->n - i : chunk;
         d->predict(m, rows_view(d, xs, data->x, i, rows, d->input_size),
                    rows, out);
-        for (size_t r = 0; r < rows; r++) {
+        for (size_t r = 0; ok && r < rows; r++) {
             const char *p = (const char *)out +
                             r * d->output_size * d->elem_size;
-            for (size_t j = 0; j < d->output_size; j++) {
+            for (size_t j = 0; ok && j < d->output_size; j++) {
                 double v = d->elem_size == sizeof(float)
                                ? (double)((const float *)(const void *)p)[j]
                                : ((const double *)(const void *)p)[j];
-                fprintf(csv, "%s%.9g", j ? "," : "", v);
+                ok = fprintf(csv, "%s%.9g", j ? "," : "", v) >= 0;
             }
-            if (d->classifier)
-                fprintf(csv, ",%zu", predicted_class(d, p));
-            fputc('\n', csv);
+            if (ok && d->classifier)
+                ok = fprintf(csv, ",%zu", predicted_class(d, p)) >= 0;
+            ok = ok && fputc('\n', csv) != EOF;
         }
     }
+    int werr = ok && !ferror(csv) ? 0 : errno ? errno : EIO;
     free(xs);
     free(out);
-    if (ferror(csv))
+    if (werr != 0)
         return fail(err, errlen, "cannot write the predictions: %s",
-                    strerror(errno));
+                    strerror(werr));
     return 0;
 }
 
@@ -297,18 +302,20 @@ static int history_alloc(nnrt_history *h, int epochs, int nmetrics,
     return 0; /* h->epochs counts the entries filled so far */
 }
 
-/* The CSV header: epoch,loss,<metric>...,val_loss,val_<metric>...,seconds */
-static void csv_header(FILE *f, const nnrt_model *d, int has_val)
+/* The CSV header: epoch,loss,<metric>...,val_loss,val_<metric>...,seconds
+ * Returns 0, or -1 if a write failed. */
+static int csv_header(FILE *f, const nnrt_model *d, int has_val)
 {
-    fputs("epoch,loss", f);
+    int ok = fputs("epoch,loss", f) != EOF;
     for (int k = 0; k < d->nmetrics; k++)
-        fprintf(f, ",%s", d->metric_names[k]);
+        ok &= fprintf(f, ",%s", d->metric_names[k]) >= 0;
     if (has_val) {
-        fputs(",val_loss", f);
+        ok &= fputs(",val_loss", f) != EOF;
         for (int k = 0; k < d->nmetrics; k++)
-            fprintf(f, ",val_%s", d->metric_names[k]);
+            ok &= fprintf(f, ",val_%s", d->metric_names[k]) >= 0;
     }
-    fputs(",seconds\n", f);
+    ok &= fputs(",seconds\n", f) != EOF;
+    return ok ? 0 : -1;
 }
 
 /* Rows of an earlier history at path, for a resumed run: if its header is
@@ -318,6 +325,7 @@ static char *earlier_rows(const char *path, const char *header, int upto)
 {
     char *kept = NULL, *line = NULL;
     size_t keptlen = 0, cap = 0;
+    int ok = 1;
     FILE *k = open_memstream(&kept, &keptlen);
     if (k == NULL)
         return NULL;
@@ -330,13 +338,15 @@ static char *earlier_rows(const char *path, const char *header, int upto)
                 long e = strtol(line, &end, 10);
                 if (end != line && *end == ',' && e >= 1 && e <= upto &&
                     line[len - 1] == '\n')
-                    fputs(line, k);
+                    ok &= fputs(line, k) != EOF;
             }
         }
         fclose(f);
     }
     free(line);
-    if (fclose(k) != 0) {
+    /* A memory stream that cannot grow fails the write, not the stream,
+     * and fclose leaves kept NULL when its last realloc fails. */
+    if (fclose(k) != 0 || !ok || kept == NULL) {
         free(kept);
         return NULL;
     }
@@ -353,22 +363,25 @@ static int write_history(const char *path, const nnrt_model *d,
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         return fail(err, errlen, "%s: out of memory", path);
-    fputs(header, f);
-    fputs(kept, f);
+    /* As in earlier_rows: every write checked, and buf after fclose. */
+    int ok = fputs(header, f) != EOF && fputs(kept, f) != EOF;
     int nm = d->nmetrics;
-    for (int i = 0; i < h->epochs; i++) {
-        fprintf(f, "%d,%.9g", h->initial_epoch + 1 + i, h->loss[i]);
+    for (int i = 0; ok && i < h->epochs; i++) {
+        ok &= fprintf(f, "%d,%.9g", h->initial_epoch + 1 + i,
+                      h->loss[i]) >= 0;
         for (int k = 0; k < nm; k++)
-            fprintf(f, ",%.9g", h->metrics[(size_t)i * (size_t)nm + (size_t)k]);
+            ok &= fprintf(f, ",%.9g",
+                          h->metrics[(size_t)i * (size_t)nm + (size_t)k]) >= 0;
         if (h->has_val) {
-            fprintf(f, ",%.9g", h->val_loss[i]);
+            ok &= fprintf(f, ",%.9g", h->val_loss[i]) >= 0;
             for (int k = 0; k < nm; k++)
-                fprintf(f, ",%.9g",
-                        h->val_metrics[(size_t)i * (size_t)nm + (size_t)k]);
+                ok &= fprintf(f, ",%.9g",
+                              h->val_metrics[(size_t)i * (size_t)nm +
+                                             (size_t)k]) >= 0;
         }
-        fprintf(f, ",%.9g\n", h->seconds[i]);
+        ok &= fprintf(f, ",%.9g\n", h->seconds[i]) >= 0;
     }
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || !ok || buf == NULL) {
         free(buf);
         return fail(err, errlen, "%s: out of memory", path);
     }
@@ -628,8 +641,8 @@ int nnrt_train(const nnrt_model *d, void *m, const nnrt_dataset *train,
     size_t hblen = 0;
     FILE *hf = open_memstream(&hb, &hblen);
     if (hf != NULL) {
-        csv_header(hf, d, val != NULL);
-        if (fclose(hf) != 0) {
+        int bad = csv_header(hf, d, val != NULL);
+        if (fclose(hf) != 0 || bad) {
             free(hb);
             hb = NULL;
         }

@@ -2,7 +2,8 @@
 # run.sh — end-to-end tests of nnc train, eval, predict and build --main:
 # nnc generates a model's trainer, compiles it into its cache and runs it on
 # the examples' data; the tests check what the user sees (exact messages
-# where they are stable), the files written, the cache and resuming.
+# where they are stable), the files written, the cache and resuming, and
+# (oom.sh) trainers running out of memory.
 #
 #   tests/e2e/run.sh NNC [WORKDIR]
 #   e.g. tests/e2e/run.sh build/nnc          (scratch: a temporary directory)
@@ -442,6 +443,14 @@ killed_saves() {
 }
 check "SIGKILL during writes leaves loadable weights and checkpoints and
 whole predictions, history and generated C" killed_saves
+
+# --- out of memory -------------------------------------------------------------
+
+# Allocation failures injected with LD_PRELOAD (oom.sh), which ASan, with
+# a malloc of its own, does not allow: not in the sanitized run.
+if [ -z "$san" ]; then
+	. "$here/oom.sh"
+fi
 
 echo "e2e: $pass passed, $fail failed"
 [ $fail = 0 ]
