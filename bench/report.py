@@ -476,16 +476,23 @@ def section_limit(r, meta, out, summary):
                    f"`--no-blas` "
                    f"{fmt(r.med('infer', 'batch1', 'nnc-infer-noblas', 'us_per_sample'))} µs).")
     core = meta.get("openblas_core", "?")
-    out.append(f"- OpenBLAS chose its **{core}** kernels "
-               f"(`OPENBLAS_CORETYPE` {meta.get('env_OPENBLAS_CORETYPE')}).")
+    forced = meta.get("openblas_coretype_set")
+    if forced:
+        out.append(f"- OpenBLAS does not recognise this CPU: left alone it runs its generic "
+                   f"**{meta.get('openblas_core_detected')}** (SSE) kernels. As nnc's trainers do "
+                   f"by themselves (`nnrt_blas_restart`, docs/RUNTIME.md), the bench set "
+                   f"`OPENBLAS_CORETYPE={forced}` for the whole run, for every contender: nnc, "
+                   f"PyTorch (which loads the same libopenblas) and `sgemm_rate` all ran the "
+                   f"**{core}** kernels.")
+    else:
+        out.append(f"- OpenBLAS chose its **{core}** kernels "
+                   f"(`OPENBLAS_CORETYPE` {meta.get('env_OPENBLAS_CORETYPE')}).")
     if core.lower() in ("prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
                         "katmai", "coppermine", "northwood", "banias") \
             and "avx2" in meta.get("cpu_flags", ""):
         out.append("  **This CPU has AVX2/AVX-512 but OpenBLAS did not recognise it and fell back "
                    "to generic SSE kernels**: every GEMM here, nnc's and PyTorch's alike (both load "
-                   "the same libopenblas), runs several times below what the hardware can do. "
-                   "Setting `OPENBLAS_CORETYPE=SkylakeX` (or `Haswell`) in the environment selects "
-                   "the fast kernels; the benchmark leaves the environment as it finds it.")
+                   "the same libopenblas), runs several times below what the hardware can do.")
     out.append("")
 
 
@@ -503,7 +510,9 @@ def section_machine(meta, out):
         ["OpenBLAS as linked by nnc", f"core {meta.get('openblas_core')}, "
                                       f"{meta.get('openblas_threads')} threads; "
                                       f"{meta.get('openblas_config')}"],
-        ["OPENBLAS_CORETYPE", meta.get("env_OPENBLAS_CORETYPE")],
+        ["OPENBLAS_CORETYPE", meta.get("env_OPENBLAS_CORETYPE") +
+         (f"; set to {meta['openblas_coretype_set']} by the bench (OpenBLAS alone chose "
+          f"{meta.get('openblas_core_detected')})" if meta.get("openblas_coretype_set") else "")],
         ["OPENBLAS_NUM_THREADS", meta.get("env_OPENBLAS_NUM_THREADS")],
         ["OMP_NUM_THREADS", meta.get("env_OMP_NUM_THREADS")],
     ]
@@ -533,6 +542,8 @@ def section_reproduce(meta, commands, out):
     env = " ".join(f"{k}={meta.get('env_' + k)}" for k in
                    ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
                    if meta.get("env_" + k) not in (None, "(unset)"))
+    if meta.get("openblas_coretype_set"):
+        env = f"OPENBLAS_CORETYPE={meta['openblas_coretype_set']} {env}".strip()
     bench_env = meta.get("bench_env", "")
     out.append("```")
     out.append("make build/nnc build/libnnrt.a")

@@ -44,7 +44,9 @@
 #   BENCH_FANN=0         skip FANN even if it is installed
 #   BENCH_FANN_EPOCHS=N  epochs of FANN's Fashion timing rounds (default 1)
 # The OpenBLAS environment (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS,
-# OMP_NUM_THREADS) is used as it is and recorded, never changed.
+# OMP_NUM_THREADS) is recorded and used as it is, but for one case: when
+# OPENBLAS_CORETYPE is unset and OpenBLAS falls back to generic kernels on a
+# CPU with AVX2 or AVX-512, it is set for the whole run (see below).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -171,6 +173,34 @@ meta scaling_seconds "$scaling_seconds"
 meta have_torch "$have_torch"
 meta have_data "$have_data"
 meta data "$data"
+
+# OpenBLAS on a CPU newer than its table falls back to generic (Prescott)
+# kernels.  nnc's trainers then restart themselves with OPENBLAS_CORETYPE
+# set (nnrt_blas_restart in runtime/gemm.c); the drivers here call the
+# generated code directly, so the bench does the same for every contender,
+# nnc, PyTorch and sgemm_rate alike, when the variable is unset.
+mkdir -p "$work/bin"
+cc -std=c99 -O2 $(pkg-config --cflags openblas) "$here/sgemm_rate.c" \
+	$(pkg-config --libs openblas) -lm -o "$work/bin/sgemm_rate"
+detected=$("$work/bin/sgemm_rate" --info | sed -n 's/^openblas_core\t//p')
+meta openblas_core_detected "$detected"
+if [ -z "${OPENBLAS_CORETYPE+set}" ]; then
+	case $(echo "$detected" | tr '[:upper:]' '[:lower:]') in
+	katmai|coppermine|northwood|prescott|banias|core2|penryn|dunnington|nehalem|atom|sandybridge)
+		want=
+		if grep -q -w avx512f /proc/cpuinfo && grep -q -w avx512bw /proc/cpuinfo &&
+		   grep -q -w avx512dq /proc/cpuinfo && grep -q -w avx512vl /proc/cpuinfo; then
+			want=SkylakeX
+		elif grep -q -w avx2 /proc/cpuinfo && grep -q -w fma /proc/cpuinfo; then
+			want=Haswell
+		fi
+		if [ -n "$want" ]; then
+			export OPENBLAS_CORETYPE=$want
+			meta openblas_coretype_set "$want"
+		fi
+		;;
+	esac
+fi
 if [ "$have_torch" = 1 ]; then
 	"$torchpy" - >>"$meta" <<'EOF'
 import ctypes, re, torch
