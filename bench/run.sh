@@ -180,8 +180,8 @@ meta data "$data"
 # generated code directly, so the bench does the same for every contender,
 # nnc, PyTorch and sgemm_rate alike, when the variable is unset.
 mkdir -p "$work/bin"
-cc -std=c99 -O2 $(pkg-config --cflags openblas) "$here/sgemm_rate.c" \
-	$(pkg-config --libs openblas) -lm -o "$work/bin/sgemm_rate"
+cc_c99 -O2 $(pkg-config --cflags openblas) "$here/sgemm_rate.c" $libs \
+	-o "$work/bin/sgemm_rate"
 detected=$("$work/bin/sgemm_rate" --info | sed -n 's/^openblas_core\t//p')
 meta openblas_core_detected "$detected"
 if [ -z "${OPENBLAS_CORETYPE+set}" ]; then
