@@ -23,23 +23,32 @@ struct Arena {
 
 enum { BLOCK_SIZE = 64 * 1024 };
 
+void nnc_out_of_memory(const char *what)
+{
+	fprintf(stderr, "nnc: out of memory (%s)\n", what);
+	exit(3);
+}
+
+static NNC_NORETURN void out_of_memory_bytes(size_t size)
+{
+	char what[64];
+	snprintf(what, sizeof what, "%zu bytes", size);
+	nnc_out_of_memory(what);
+}
+
 void *xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);
-	if (!p) {
-		fprintf(stderr, "nnc: out of memory (%zu bytes)\n", size);
-		exit(3);
-	}
+	if (!p)
+		out_of_memory_bytes(size);
 	return p;
 }
 
 void *xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size ? size : 1);
-	if (!p) {
-		fprintf(stderr, "nnc: out of memory (%zu bytes)\n", size);
-		exit(3);
-	}
+	if (!p)
+		out_of_memory_bytes(size);
 	return p;
 }
 

@@ -60,6 +60,19 @@ NNC_PRINTF(2, 0) static void buf_vprintf(EmitBuf *b, const char *fmt,
 	b->len += (size_t)n;
 }
 
+void emit_buf_putc(EmitBuf *b, char c)
+{
+	buf_putn(b, &c, 1);
+}
+
+void emit_buf_printf(EmitBuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
 void emit_buf_free(EmitBuf *b)
 {
 	free(b->s);
@@ -769,9 +782,10 @@ static const char *expr_text(Emitter *E, const Expr *e)
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
 	if (!f)
-		DIE("open_memstream failed");
+		nnc_out_of_memory("an expression's text");
 	expr_print(f, e);
-	fclose(f);
+	if (fclose(f) != 0 || !s)
+		nnc_out_of_memory("an expression's text");
 	const char *r = emit_comment_safe(E, s);
 	free(s);
 	return r;
@@ -2988,7 +3002,7 @@ void emit_setup(Emitter *E, Arena *a, const IrProgram *prog,
 	E->U = upper;
 }
 
-void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
+bool emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
                 const IrModel *m, const EmitOptions *o)
 {
 	Emitter E;
@@ -2996,13 +3010,14 @@ void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
 	EmitBuf hb = {0}, cb = {0};
 	emit_header(&E, &hb);
 	emit_source(&E, &cb);
-	fwrite(hb.s, 1, hb.len, h);
-	fwrite(cb.s, 1, cb.len, c);
+	bool ok = fwrite(hb.s, 1, hb.len, h) == hb.len &&
+	          fwrite(cb.s, 1, cb.len, c) == cb.len;
 	emit_buf_free(&hb);
 	emit_buf_free(&cb);
+	return ok;
 }
 
-void emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
+bool emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
 {
 	Arena *a = arena_new();
 	Emitter E = {.a = a, .m = m, .o = o, .M = m->name};
@@ -3025,9 +3040,10 @@ void emit_main(FILE *out, const IrModel *m, const EmitOptions *o)
 	emit_line(&E, "return nnrt_main(argc, argv, &%s_model);", m->name);
 	emit_close(&E);
 	ASSERT(E.indent == 0);
-	fwrite(b.s, 1, b.len, out);
+	bool ok = fwrite(b.s, 1, b.len, out) == b.len;
 	emit_buf_free(&b);
 	arena_free(a);
+	return ok;
 }
 
 /* Identifiers a model's name must not be: the typedef NAME would clash. */

@@ -1335,7 +1335,7 @@ static void emit_h(Deploy *d, EmitBuf *out)
 	ASSERT(E->indent == 0);
 }
 
-void emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
+bool emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
                       const IrModel *m, const EmitOptions *o,
                       const InferOptions *io)
 {
@@ -1347,8 +1347,9 @@ void emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,
 	EmitBuf hb = {0}, cb = {0};
 	emit_c(&d, &cb);       /* first: the header names what the code uses */
 	emit_h(&d, &hb);
-	fwrite(hb.s, 1, hb.len, h);
-	fwrite(cb.s, 1, cb.len, c);
+	bool ok = fwrite(hb.s, 1, hb.len, h) == hb.len &&
+	          fwrite(cb.s, 1, cb.len, c) == cb.len;
 	emit_buf_free(&hb);
 	emit_buf_free(&cb);
+	return ok;
 }

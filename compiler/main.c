@@ -450,7 +450,9 @@ typedef struct Generated {
 } Generated;
 
 /* The model's files: the training build, or with io the inference-only
- * build. */
+ * build.  glibc's memory streams drop what they cannot grow for without
+ * an error, so every write and the buffers are checked: out of memory
+ * exits before anything is written. */
 static void generate(Compilation *c, const IrModel *m, const EmitOptions *eo,
                      const InferOptions *io, bool with_main, Generated *g)
 {
@@ -458,19 +460,20 @@ static void generate(Compilation *c, const IrModel *m, const EmitOptions *eo,
 	FILE *hf = open_memstream(&g->h, &g->hlen);
 	FILE *cf = open_memstream(&g->c, &g->clen);
 	if (!hf || !cf)
-		DIE("open_memstream failed");
-	if (io)
-		emit_infer_model(hf, cf, c->arena, c->ir, m, eo, io);
-	else
-		emit_model(hf, cf, c->arena, c->ir, m, eo);
-	fclose(hf);
-	fclose(cf);
+		nnc_out_of_memory("writing the generated C");
+	bool ok = io ? emit_infer_model(hf, cf, c->arena, c->ir, m, eo, io)
+	             : emit_model(hf, cf, c->arena, c->ir, m, eo);
+	ok = fclose(hf) == 0 && ok;
+	ok = fclose(cf) == 0 && ok;
+	if (!ok || !g->h || !g->c)
+		nnc_out_of_memory("writing the generated C");
 	if (with_main) {
 		FILE *mf = open_memstream(&g->main, &g->mainlen);
 		if (!mf)
-			DIE("open_memstream failed");
-		emit_main(mf, m, eo);
-		fclose(mf);
+			nnc_out_of_memory("writing the generated C");
+		ok = emit_main(mf, m, eo);
+		if (fclose(mf) != 0 || !ok || !g->main)
+			nnc_out_of_memory("writing the generated C");
 	}
 }
 

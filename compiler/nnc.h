@@ -57,6 +57,9 @@ char *arena_strdup(Arena *a, const char *s);
 char *arena_printf(Arena *a, const char *fmt, ...) NNC_PRINTF(2, 3);
 
 /* Heap allocation for the few things that outlive an arena; die on OOM. */
+/* Out of memory: "nnc: out of memory (what)" and exit status 3, the end
+ * of every failed allocation of nnc's own. */
+NNC_NORETURN void nnc_out_of_memory(const char *what);
 void *xmalloc(size_t size);
 void *xrealloc(void *p, size_t size);
 
@@ -633,6 +636,8 @@ typedef struct EmitBuf {
 	size_t len, cap;
 } EmitBuf;
 void emit_buf_puts(EmitBuf *b, const char *s);
+void emit_buf_putc(EmitBuf *b, char c);
+NNC_PRINTF(2, 3) void emit_buf_printf(EmitBuf *b, const char *fmt, ...);
 void emit_buf_free(EmitBuf *b);
 
 /* Helpers printed before the code that uses them, only if used. */
@@ -731,16 +736,18 @@ void emit_custom_fns(Emitter *E);
 /* Writes the header (to h) and the implementation (to c) of model m of p,
  * which must have passed every check.  The text depends only on the IR and
  * the options, so the same input gives byte-identical files.  docs/API.md
- * describes the generated API. */
-void emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
+ * describes the generated API.  Returns false when a write fell short (a
+ * memory stream that could not grow). */
+bool emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
                 const IrModel *m, const EmitOptions *o);
 /* Whether name can be a model name in generated C: not a C keyword or a
  * name the generated files or the C library already use. */
 bool emit_name_ok(const char *name);
 /* Writes main.c of the trainer program of model m, which must have a loss
  * or be used for prediction only: a main() that hands its arguments to the
- * runtime's nnrt_main with the descriptor NAME_model. */
-void emit_main(FILE *out, const IrModel *m, const EmitOptions *o);
+ * runtime's nnrt_main with the descriptor NAME_model.  False: a short
+ * write. */
+bool emit_main(FILE *out, const IrModel *m, const EmitOptions *o);
 
 /* ======================================================================
  * emit_infer.c — the inference-only back end (nnc build --infer-only)
@@ -764,8 +771,9 @@ typedef struct InferOptions {
 
 /* Writes the header (to h) and the implementation (to c) of model m of p,
  * which passed every check; io->max_batch is in [1, emit_infer_max_batch].
- * The text depends only on the IR and the options. */
-void emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
+ * The text depends only on the IR and the options.  False: a short
+ * write. */
+bool emit_infer_model(FILE *h, FILE *c, Arena *a, const IrProgram *p,
                       const IrModel *m, const EmitOptions *o,
                       const InferOptions *io);
 /* The largest --max-batch for m: a batch of any of its tensors must stay

@@ -261,19 +261,19 @@ static int parse_history(const char *path, char *text, size_t len,
 /* ------------------------------------------------------------ drawing */
 
 /* Text with XML's special characters escaped. */
-static void put_xml(FILE *f, const char *s)
+static void put_xml(EmitBuf *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
+		case '&': emit_buf_puts(f, "&amp;"); break;
+		case '<': emit_buf_puts(f, "&lt;"); break;
+		case '>': emit_buf_puts(f, "&gt;"); break;
+		case '"': emit_buf_puts(f, "&quot;"); break;
+		case '\'': emit_buf_puts(f, "&apos;"); break;
 		default:
 			/* Control characters are not allowed in XML 1.0. */
 			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				fputc(*s, f);
+				emit_buf_putc(f, *s);
 			break;
 		}
 	}
@@ -318,14 +318,14 @@ static Axis nice_axis(double lo, double hi, int want, int integer)
 
 /* A tick label: fixed decimals from the step, or %g for huge or tiny
  * values where fixed notation would be unreadable. */
-static void put_tick(FILE *f, const Axis *a, double v)
+static void put_tick(EmitBuf *f, const Axis *a, double v)
 {
 	if (fabs(v) < a->step * 1e-6)
 		v = 0;             /* not "-0.0000" or "1e-17" */
 	if (a->decimals > 6 || fabs(v) >= 1e7)
-		fprintf(f, "%g", v);
+		emit_buf_printf(f, "%g", v);
 	else
-		fprintf(f, "%.*f", a->decimals, v);
+		emit_buf_printf(f, "%.*f", a->decimals, v);
 }
 
 /* Where a value lands in a panel's plot area. */
@@ -369,7 +369,7 @@ static int legend_hits(const History *h, const int *cols, int nser,
 }
 
 /* Draws one panel at (x0, y0): frame, grid, ticks, curves, legend. */
-static void draw_panel(FILE *f, const History *h, const Panel *pn,
+static void draw_panel(EmitBuf *f, const History *h, const Panel *pn,
                        int x0, int y0)
 {
 	const int pw = PANEL_W - PLOT_LEFT - PLOT_RIGHT;
@@ -393,53 +393,53 @@ static void draw_panel(FILE *f, const History *h, const Panel *pn,
 	Axis ya = nice_axis(ylo, yhi, 5, 0);
 	const Frame fr = {xa, ya, pw, ph};
 
-	fprintf(f, "<g transform=\"translate(%d,%d)\">\n", x0, y0);
-	fputs("<text x=\"", f);
-	fprintf(f, "%d\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" "
+	emit_buf_printf(f, "<g transform=\"translate(%d,%d)\">\n", x0, y0);
+	emit_buf_puts(f, "<text x=\"");
+	emit_buf_printf(f, "%d\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" "
 	        "font-weight=\"bold\">", PLOT_LEFT + pw / 2);
 	put_xml(f, h->names[pn->col]);
-	fputs("</text>\n", f);
+	emit_buf_puts(f, "</text>\n");
 
 	/* Grid and tick labels. */
-	fputs("<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n", f);
+	emit_buf_puts(f, "<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n");
 	for (int i = 0; i < ya.nticks; i++) {
 		double y = PLOT_TOP + ph - (double)ph * i / (ya.nticks - 1);
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>\n",
+		emit_buf_printf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>\n",
 		        PLOT_LEFT, y, PLOT_LEFT + pw, y);
 	}
 	for (int i = 0; i < xa.nticks; i++) {
 		double x = PLOT_LEFT + (double)pw * i / (xa.nticks - 1);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n",
+		emit_buf_printf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n",
 		        x, PLOT_TOP, x, PLOT_TOP + ph);
 	}
-	fputs("</g>\n", f);
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+	emit_buf_puts(f, "</g>\n");
+	emit_buf_printf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 	        "fill=\"none\" stroke=\"#444\" stroke-width=\"1\"/>\n",
 	        PLOT_LEFT, PLOT_TOP, pw, ph);
-	fputs("<g font-size=\"11\" fill=\"#333\">\n", f);
+	emit_buf_puts(f, "<g font-size=\"11\" fill=\"#333\">\n");
 	for (int i = 0; i < ya.nticks; i++) {
 		double y = PLOT_TOP + ph - (double)ph * i / (ya.nticks - 1);
-		fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
+		emit_buf_printf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
 		        PLOT_LEFT - 6, y + 4);
 		put_tick(f, &ya, ya.lo + i * ya.step);
-		fputs("</text>\n", f);
+		emit_buf_puts(f, "</text>\n");
 	}
 	for (int i = 0; i < xa.nticks; i++) {
 		double x = PLOT_LEFT + (double)pw * i / (xa.nticks - 1);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+		emit_buf_printf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
 		        x, PLOT_TOP + ph + 16);
 		put_tick(f, &xa, xa.lo + i * xa.step);
-		fputs("</text>\n", f);
+		emit_buf_puts(f, "</text>\n");
 	}
-	fputs("</g>\n", f);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
+	emit_buf_puts(f, "</g>\n");
+	emit_buf_printf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
 	        "font-size=\"12\">epoch</text>\n", PLOT_LEFT + pw / 2,
 	        PLOT_TOP + ph + 36);
-	fprintf(f, "<text transform=\"translate(14,%d) rotate(-90)\" "
+	emit_buf_printf(f, "<text transform=\"translate(14,%d) rotate(-90)\" "
 	        "text-anchor=\"middle\" font-size=\"12\">",
 	        PLOT_TOP + ph / 2);
 	put_xml(f, h->names[pn->col]);
-	fputs("</text>\n", f);
+	emit_buf_puts(f, "</text>\n");
 
 	/* The curves: a polyline per run of finite values, so a NaN leaves a
 	 * gap instead of a line to nowhere. */
@@ -451,30 +451,30 @@ static void draw_panel(FILE *f, const History *h, const Panel *pn,
 			double v = row[cols[s]];
 			if (!isfinite(v)) {
 				if (open)
-					fputs("\"/>\n", f);
+					emit_buf_puts(f, "\"/>\n");
 				open = 0;
 				continue;
 			}
 			double x = px(&fr, row[0]), y = py(&fr, v);
 			if (!open)
-				fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
+				emit_buf_printf(f, "<polyline fill=\"none\" stroke=\"%s\" "
 				        "stroke-width=\"2\"%s points=\"", colours[s], dash);
-			fprintf(f, "%s%.1f,%.1f", open ? " " : "", x, y);
+			emit_buf_printf(f, "%s%.1f,%.1f", open ? " " : "", x, y);
 			open = 1;
 		}
 		if (open)
-			fputs("\"/>\n", f);
+			emit_buf_puts(f, "\"/>\n");
 		if (h->rows <= MARKER_MAX_ROWS) {
-			fprintf(f, "<g fill=\"%s\">\n", colours[s]);
+			emit_buf_printf(f, "<g fill=\"%s\">\n", colours[s]);
 			for (int r = 0; r < h->rows; r++) {
 				const double *row = h->v + (size_t)r * (size_t)h->cols;
 				double v = row[cols[s]];
 				if (!isfinite(v))
 					continue;
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n",
+				emit_buf_printf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n",
 				        px(&fr, row[0]), py(&fr, v));
 			}
-			fputs("</g>\n", f);
+			emit_buf_puts(f, "</g>\n");
 		}
 	}
 
@@ -498,20 +498,20 @@ static void draw_panel(FILE *f, const History *h, const Panel *pn,
 			ly = cy[k];
 		}
 	}
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+	emit_buf_printf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 	        "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
 	        lx, ly, lw, lh);
 	for (int s = 0; s < nser; s++) {
 		int y = ly + 14 + 16 * s;
-		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		emit_buf_printf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		        "stroke=\"%s\" stroke-width=\"2\"%s/>\n", lx + 6, y - 4,
 		        lx + 28, y - 4, colours[s],
 		        s ? " stroke-dasharray=\"6 3\"" : "");
-		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">", lx + 32, y);
+		emit_buf_printf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">", lx + 32, y);
 		put_xml(f, h->names[cols[s]]);
-		fputs("</text>\n", f);
+		emit_buf_puts(f, "</text>\n");
 	}
-	fputs("</g>\n", f);
+	emit_buf_puts(f, "</g>\n");
 }
 
 /* The panels: each column but epoch and seconds that is not the
@@ -540,7 +540,7 @@ static int make_panels(const History *h, Panel *pn)
 }
 
 /* The whole document. */
-static void draw(FILE *f, const History *h, const char *csv_path)
+static void draw(EmitBuf *f, const History *h, const char *csv_path)
 {
 	Panel pn[MAX_COLUMNS];
 	int np = make_panels(h, pn);
@@ -548,23 +548,23 @@ static void draw(FILE *f, const History *h, const char *csv_path)
 	int nrows = (np + PANEL_COLS - 1) / PANEL_COLS;
 	int w = 2 * MARGIN + ncols * PANEL_W;
 	int ht = TITLE_H + MARGIN + nrows * PANEL_H;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+	emit_buf_printf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
 	        "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 	        "font-family=\"Helvetica, Arial, sans-serif\">\n", w, ht, w, ht);
 	const char *base = strrchr(csv_path, '/');
 	base = base ? base + 1 : csv_path;
-	fputs("<title>Training history: ", f);
+	emit_buf_puts(f, "<title>Training history: ");
 	put_xml(f, base);
-	fputs("</title>\n", f);
-	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", w, ht);
-	fprintf(f, "<text x=\"%d\" y=\"28\" text-anchor=\"middle\" "
+	emit_buf_puts(f, "</title>\n");
+	emit_buf_printf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", w, ht);
+	emit_buf_printf(f, "<text x=\"%d\" y=\"28\" text-anchor=\"middle\" "
 	        "font-size=\"17\" font-weight=\"bold\">Training history: ", w / 2);
 	put_xml(f, base);
-	fprintf(f, " (%d epoch%s)</text>\n", h->rows, h->rows == 1 ? "" : "s");
+	emit_buf_printf(f, " (%d epoch%s)</text>\n", h->rows, h->rows == 1 ? "" : "s");
 	for (int i = 0; i < np; i++)
 		draw_panel(f, h, &pn[i], MARGIN + (i % PANEL_COLS) * PANEL_W,
 		           TITLE_H + (i / PANEL_COLS) * PANEL_H);
-	fputs("</svg>\n", f);
+	emit_buf_puts(f, "</svg>\n");
 }
 
 /* ------------------------------------------------------------ writing */
@@ -584,20 +584,12 @@ int plot_history_svg(const char *csv_path, const char *svg_path, char *err,
 		history_free(&h);
 		return -1;
 	}
-	char *svg = NULL;
-	size_t svglen = 0;
-	FILE *f = open_memstream(&svg, &svglen);
-	if (f == NULL) {
-		history_free(&h);
-		return fail(err, errlen, "%s: out of memory", svg_path);
-	}
-	draw(f, &h, csv_path);
+	/* In an EmitBuf, which exits with "nnc: out of memory" when it cannot
+	 * grow (a memory stream would drop the rest of the picture quietly). */
+	EmitBuf svg = {0};
+	draw(&svg, &h, csv_path);
 	history_free(&h);
-	if (fclose(f) != 0) {
-		free(svg);
-		return fail(err, errlen, "%s: out of memory", svg_path);
-	}
-	rc = nnrt_write_file_atomic(svg_path, svg, svglen, err, errlen);
-	free(svg);
+	rc = nnrt_write_file_atomic(svg_path, svg.s, svg.len, err, errlen);
+	emit_buf_free(&svg);
 	return rc;
 }

@@ -166,3 +166,55 @@ printf '%s\n' "careers: error: rows.csv: out of memory after 682 rows" >want.txt
 check "out of memory after some rows of a CSV file" \
 	expect 1 want.txt env FAILALLOC_OVER=12000 LD_PRELOAD="$failalloc" \
 	oom/careers train --data rows.csv --out rows.st --quiet
+
+# nnc itself: nnc build with one allocation failing at a time.  Every run
+# either writes the same files, or exits 3 with "nnc: out of memory (...)"
+# (or 1 with an error, as the parser's "memory exhausted") and leaves no
+# truncated file: a file it wrote is whole.  Before the fix, a memory
+# stream that could not grow gave a truncated deep.c and exit 0.
+oom_nnc_build() {
+	rm -rf oomc count.txt
+	FAILALLOC_COUNT=count.txt LD_PRELOAD=$failalloc "$nnc" build deep.nn \
+		--main -o oomc >run.out 2>run.err || { cat run.err; return 1; }
+	nb_total=$(cat count.txt)
+	echo "$nb_total allocations"
+	cp oomc/deep.c want.c && cp oomc/deep.h want.h && cp oomc/main.c want-main.c ||
+		return 1
+	nb_oom=0
+	nb_n=1
+	while [ $nb_n -le "$nb_total" ]; do
+		rm -rf oomc
+		FAILALLOC_ONLY=$nb_n LD_PRELOAD=$failalloc "$nnc" build deep.nn \
+			--main -o oomc >run.out 2>run.err
+		nb_status=$?
+		for f in deep.c deep.h main.c; do
+			want=want.${f#*.}
+			[ $f = main.c ] && want=want-main.c
+			if [ -e oomc/$f ] && ! cmp -s "$want" oomc/$f; then
+				echo "FAILALLOC_ONLY=$nb_n: oomc/$f differs (exit $nb_status)"
+				cat run.err
+				return 1
+			fi
+		done
+		case $nb_status in
+		0) [ -e oomc/deep.c ] && [ -e oomc/deep.h ] && [ -e oomc/main.c ] ||
+			{ echo "FAILALLOC_ONLY=$nb_n: exit 0 without every file"; return 1; } ;;
+		3) grep -q '^nnc: out of memory (' run.err || { cat run.err; return 1; }
+		   nb_oom=$((nb_oom + 1)) ;;
+		1) grep -q 'error: ' run.err || { cat run.err; return 1; } ;;
+		*) echo "FAILALLOC_ONLY=$nb_n: exit status $nb_status"; cat run.err
+		   return 1 ;;
+		esac
+		# every allocation of the last 400 (writing the files), every
+		# 37th before (reading, checking, planning): a few seconds
+		if [ $nb_n -lt $((nb_total - 400)) ]; then
+			nb_n=$((nb_n + 37))
+		else
+			nb_n=$((nb_n + 1))
+		fi
+	done
+	echo "$nb_oom runs out of memory"
+	[ "$nb_oom" -gt 0 ]
+}
+check "out of memory anywhere in nnc build: an error, or the same files" \
+	oom_nnc_build
