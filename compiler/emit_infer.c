@@ -583,7 +583,25 @@ static void fwd_dense_loops(Deploy *d, const IrNode *n, EmitBuf *layers)
 	emit_line(E, "%s *yi = y + i * %" PRId64 ";", E->T, O);
 	emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
 	emit_line(E, "yi[j] = %s + xi[0] * w[j];", emit_lit(E, 0));
-	if (I > 1) {
+	/* Then the rows of W^T KSTEP at a time, each yi[j] kept in a register
+	 * over them: the same additions in the same order as one row at a
+	 * time (the runtime's loops), so the results are the same bits. */
+	enum { KSTEP = 8 };
+	if (I > KSTEP) {
+		emit_line(E, "int k = 1;");
+		emit_open(E, "for (; k + %d <= %" PRId64 "; k += %d)", KSTEP, I, KSTEP);
+		emit_open(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+		emit_line(E, "%s s = yi[j];", E->T);
+		for (int t = 0; t < KSTEP; t++)
+			emit_line(E, "s += xi[k + %d] * w[(k + %d) * %" PRId64 " + j];",
+			          t, t, O);
+		emit_line(E, "yi[j] = s;");
+		emit_close(E);
+		emit_close(E);
+		emit_line(E, "for (; k < %" PRId64 "; k++)", I);
+		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+		emit_line(E, "yi[j] += xi[k] * w[k * %" PRId64 " + j];", O);
+	} else if (I > 1) {
 		emit_line(E, "for (int k = 1; k < %" PRId64 "; k++)", I);
 		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
 		emit_line(E, "yi[j] += xi[k] * w[k * %" PRId64 " + j];", O);
