@@ -43,21 +43,15 @@
 
 #include "nnrt.h"
 #include "nnrt_data.h"
+#include "fashion_data.h"
 
 enum { NIN = 784, NCLASS = 10, BATCH = 64 };
 
 /* Reads DIR/PREFIX-images-idx3-ubyte.gz and its labels, one-hot, into d. */
 static int read_set(const char *dir, const char *prefix, nnrt_dataset *d)
 {
-    char images[1024], labels[1024], err[512];
-    const nnrt_data_spec spec = {NIN, NNRT_TARGETS_ONE_HOT, NCLASS, NCLASS, 0};
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    if (nnrt_read_idx(images, labels, &spec, d, err, sizeof err) != 0) {
-        fprintf(stderr, "fann_fashion: %s\n", err);
-        return -1;
-    }
-    return 0;
+    static const nnrt_data_spec spec = {NIN, NNRT_TARGETS_ONE_HOT, NCLASS, NCLASS, 0};
+    return fashion_data("fann_fashion", dir, prefix, &spec, d);
 }
 
 /* The index of the largest of v[0 .. n). */

@@ -42,6 +42,7 @@
 
 #include "grades.h"
 #include "nnrt_data.h"
+#include "toy_data.h"
 
 enum { NLAYERS = 4 };
 static const unsigned sizes[NLAYERS] = {3, 4, 5, 2};
@@ -102,21 +103,11 @@ int main(int argc, char **argv)
     if (argc != 3)
         usage("fann_toy GRADES_CSV STEPS");
     const long steps = atol(argv[2]);
-    nnrt_data_spec spec = {GRADES_INPUT_SIZE, NNRT_TARGETS_VALUES,
-                           GRADES_TARGET_SIZE, 0, 0};
+    if (steps <= 0)
+        usage("fann_toy GRADES_CSV STEPS (STEPS > 0)");
     nnrt_dataset d;
-    char err[256];
-    if (nnrt_read_csv(argv[1], &spec, &d, err, sizeof err) != 0) {
-        fprintf(stderr, "fann_toy: %s\n", err);
+    if (toy_data("fann_toy", argv[1], &d) != 0)
         return 1;
-    }
-    if (d.n != GRADES_BATCH || steps <= 0) {
-        fprintf(stderr, "fann_toy: expected %d rows and STEPS > 0\n", GRADES_BATCH);
-        return 1;
-    }
-    static const float scale[GRADES_INPUT_SIZE] = {15, 25, 7};
-    for (size_t i = 0; i < d.n * GRADES_INPUT_SIZE; i++)
-        d.x[i] /= scale[i % GRADES_INPUT_SIZE];
 
     grades *m = grades_create(GRADES_SEED);
     struct fann *ann = fann_create_standard(NLAYERS, sizes[0], sizes[1], sizes[2], sizes[3]);

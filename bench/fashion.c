@@ -26,6 +26,7 @@
 
 #include "nnrt.h"
 #include "nnrt_data.h"
+#include "fashion_data.h"
 
 #define NIN CONST(_INPUT_SIZE)
 #define NTARGET CONST(_TARGET_SIZE)
@@ -34,15 +35,8 @@
 /* Reads DIR/PREFIX-images-idx3-ubyte.gz and its labels into d. */
 static int read_set(const char *dir, const char *prefix, nnrt_dataset *d)
 {
-    char images[1024], labels[1024], err[512];
-    const nnrt_data_spec spec = {NIN, NNRT_TARGETS_CLASS_ID, 1, 10, 0};
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    if (nnrt_read_idx(images, labels, &spec, d, err, sizeof err) != 0) {
-        fprintf(stderr, "fashion: %s\n", err);
-        return -1;
-    }
-    return 0;
+    static const nnrt_data_spec spec = {NIN, NNRT_TARGETS_CLASS_ID, 1, 10, 0};
+    return fashion_data("fashion", dir, prefix, &spec, d);
 }
 
 int main(int argc, char **argv)

@@ -17,27 +17,18 @@
 
 #include "grades.h"
 #include "nnrt_data.h"
+#include "toy_data.h"
 
 int main(int argc, char **argv)
 {
     if (argc != 3)
         usage("toy GRADES_CSV STEPS");
     const long steps = atol(argv[2]);
-    nnrt_data_spec spec = {GRADES_INPUT_SIZE, NNRT_TARGETS_VALUES,
-                           GRADES_TARGET_SIZE, 0, 0};
+    if (steps <= 0)
+        usage("toy GRADES_CSV STEPS (STEPS > 0)");
     nnrt_dataset d;
-    char err[256];
-    if (nnrt_read_csv(argv[1], &spec, &d, err, sizeof err) != 0) {
-        fprintf(stderr, "toy: %s\n", err);
+    if (toy_data("toy", argv[1], &d) != 0)
         return 1;
-    }
-    if (d.n != GRADES_BATCH || steps <= 0) {
-        fprintf(stderr, "toy: expected %d rows and STEPS > 0\n", GRADES_BATCH);
-        return 1;
-    }
-    static const float scale[GRADES_INPUT_SIZE] = {15, 25, 7};
-    for (size_t i = 0; i < d.n * GRADES_INPUT_SIZE; i++)
-        d.x[i] /= scale[i % GRADES_INPUT_SIZE];
 
     grades *m = grades_create(GRADES_SEED);
     if (!m)
