@@ -219,11 +219,12 @@ test: $(TEST_PARTS)
 	@echo "all tests passed$(if $(SANITIZE), (ASan and UBSan))"
 
 # What CI runs, the README's test command: the suite, the suite with ASan
-# and UBSan, and each fuzz target for FUZZ_SECONDS (60), two at a time.
+# and UBSan, and each fuzz target for FUZZ_SECONDS (60), each two parts at
+# a time (-O: each part's output together, when it is done).
 check:
-	$(MAKE) --no-print-directory test
-	$(MAKE) --no-print-directory SANITIZE=1 test
-	$(MAKE) --no-print-directory -j2 fuzz
+	$(MAKE) --no-print-directory -j2 -O test
+	$(MAKE) --no-print-directory -j2 -O SANITIZE=1 test
+	$(MAKE) --no-print-directory -j2 -O fuzz
 	@echo "make check: everything passed"
 
 # --- demo --------------------------------------------------------------

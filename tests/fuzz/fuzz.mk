@@ -115,8 +115,9 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libnnc.a $(FUZZ_
 # runs two at once (libFuzzer uses one core); a failure stops the run.
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
+# A static pattern rule: make looks for no implicit rule for a phony target.
 .PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
-fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
 	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts/$* \
 	          tests/fuzz/corpus/$* tests/fuzz/regress/$*
 	@echo "== fuzzing $* for $(FUZZ_SECONDS)s (log: $(FUZZ_DIR)/$*.log)"
