@@ -257,8 +257,8 @@ def section_fashion(r, meta, out, summary):
             line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points "
                      f"({'within' if abs(diff) <= 0.5 else 'NOT within'} 0.5 points)")
         if opt == "adam":
-            line += (" (Keras's Adam, which nnc follows, adds ε before the bias correction "
-                     "and PyTorch's after, so the adam runs drift apart by more than rounding)")
+            line += (" (PyTorch runs Keras's Adam, as nnc does, ε added before the bias "
+                     "correction: `KerasAdam` in bench/torch_bench.py)")
         out.append(line)
         fann = r.med("fashion", opt, "fann", "epoch_s")
         if fann:
