@@ -448,6 +448,17 @@ static nnrt_train_options quiet_options(const nnrt_model *d, int epochs)
     return o;
 }
 
+/* nnrt_train of model m (reg32's) refuses, with exactly the error want. */
+static void train_refuses(void *m, const nnrt_dataset *data,
+                          const nnrt_dataset *val, const nnrt_train_options *o,
+                          const char *want)
+{
+    char err[256];
+    ck_assert_int_eq(nnrt_train(&reg32, m, data, val, o, NULL, err,
+                                sizeof err), -1);
+    ck_assert_str_eq(err, want);
+}
+
 /* Runs the trainer program in-process: argv[0] is "prog", then the
  * arguments up to NULL. *out and *err receive what it printed. */
 static int run_cli(const nnrt_model *d, char **out, char **err, ...)
@@ -964,21 +975,17 @@ START_TEST(test_train_bad_arguments)
     nnrt_train_options o = quiet_options(&reg32, 1);
     char err[256];
     o.batch = 0;
-    ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
-                                sizeof err), -1);
-    ck_assert_str_eq(err, "the batch size must be positive, not 0");
+    train_refuses(m, &data, NULL, &o, "the batch size must be positive, not 0");
     o.batch = 4;
     data.nx = 3;
-    ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
-                                sizeof err), -1);
-    ck_assert_str_eq(err, "the training data has 3 input values per row, but "
-                          "the model reg takes 2");
+    train_refuses(m, &data, NULL, &o,
+                  "the training data has 3 input values per row, but "
+                  "the model reg takes 2");
     data.nx = 2;
     nnrt_dataset val = {1, 2, 2, data.x, data.y};
-    ck_assert_int_eq(nnrt_train(&reg32, m, &data, &val, &o, NULL, err,
-                                sizeof err), -1);
-    ck_assert_str_eq(err, "the validation data has 2 target values per row, "
-                          "but the model reg needs 1");
+    train_refuses(m, &data, &val, &o,
+                  "the validation data has 2 target values per row, "
+                  "but the model reg needs 1");
     /* An unwritable history is an error at the first epoch's end. */
     o.history_csv = "/nonexistent-dir/h.csv";
     ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
@@ -987,14 +994,10 @@ START_TEST(test_train_bad_arguments)
     o.history_csv = NULL;
     hook_steps = 0;
     o.epochs = -1;
-    ck_assert_int_eq(nnrt_train(&reg32, m, &data, NULL, &o, NULL, err,
-                                sizeof err), -1);
-    ck_assert_str_eq(err, "epochs must not be negative");
+    train_refuses(m, &data, NULL, &o, "epochs must not be negative");
     o.epochs = 1;
     nnrt_dataset none = {0, 2, 1, data.x, data.y};
-    ck_assert_int_eq(nnrt_train(&reg32, m, &none, NULL, &o, NULL, err,
-                                sizeof err), -1);
-    ck_assert_str_eq(err, "the training data has no rows");
+    train_refuses(m, &none, NULL, &o, "the training data has no rows");
     ck_assert_int_eq(hook_steps, 0);
     reg32.destroy(m);
     nnrt_dataset_free(&data);
