@@ -1,20 +1,23 @@
 # Makefile — builds nnc, its runtime and its tests.  GNU Make.
 #
 #   make            build build/nnc and build/libnnrt.a
-#   make test       build and run every test (unit, golden, warnings, ...)
-#   make check      what CI runs: make test, make SANITIZE=1 test, make fuzz
+#   make test       what CI runs: the suite, the suite with ASan and UBSan,
+#                   and each fuzz target for a minute
+#   make suite      the suite once (unit, golden, warnings, ...): the quick
+#                   loop while developing
 #   make demo       the main demo: check and summarize the examples
 #   make deps       install missing Debian packages (as root), or say which
 #   make clean      remove build/
 #
-#   make SANITIZE=1 test   the same, built with ASan and UBSan under build/san
+#   make SANITIZE=1 suite  the suite built with ASan and UBSan under build/san
+#                          (make SANITIZE=1 test is the same)
 #
 # Everything built goes under build/.  Missing tools and libraries are
 # installed by `make deps`, which every other target reaches first; `make
 # bench` also installs BENCH_DEB_PACKAGES, which nothing else needs.
 
 CC      ?= cc
-# The other compiler: `make test` checks our sources warning-free with it too.
+# The other compiler: `make suite` checks our sources warning-free with it too.
 CC_ALT  ?= $(if $(findstring clang,$(CC)),gcc,clang)
 
 BUILD   := build
@@ -28,7 +31,7 @@ DEB_PACKAGES := flex bison check libopenblas-dev pkg-config libcjson-dev zlib1g-
                 clang graphviz libclang-rt-dev cppcheck valgrind
 
 # Debian packages only `make bench` uses (FANN, a contender in workloads 1
-# and 2).  Not part of DEB_PACKAGES, so `make test` never needs them; when
+# and 2).  Not part of DEB_PACKAGES, so the tests never need them; when
 # they cannot be installed (not root, no network) the bench runs without
 # FANN and says so in bench/RESULTS.md.
 BENCH_DEB_PACKAGES := libfann-dev
@@ -61,7 +64,7 @@ UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: hostile messages analyze all test check demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
+.PHONY: hostile messages analyze all test suite demo demo-fashion bench deps clean unit golden warnings numeric reference e2e \
         infer embed install-test \
         install uninstall
 all: $(BUILD)/nnc $(BUILD)/libnnrt.a
@@ -215,17 +218,22 @@ TEST_PARTS := all unit golden numeric reference e2e infer embed install-test hos
 ifneq ($(SANITIZE),1)
 TEST_PARTS += warnings fuzz-regress messages analyze
 endif
-test: $(TEST_PARTS)
+suite: $(TEST_PARTS)
 	@echo "all tests passed$(if $(SANITIZE), (ASan and UBSan))"
 
 # What CI runs, the README's test command: the suite, the suite with ASan
 # and UBSan, and each fuzz target for FUZZ_SECONDS (60), each two parts at
-# a time (-O: each part's output together, when it is done).
-check:
-	$(MAKE) --no-print-directory -j2 -O test
-	$(MAKE) --no-print-directory -j2 -O SANITIZE=1 test
+# a time (-O: each part's output together, when it is done).  With
+# SANITIZE=1, the sanitized suite alone.
+ifeq ($(SANITIZE),1)
+test: suite
+else
+test:
+	$(MAKE) --no-print-directory -j2 -O suite
+	$(MAKE) --no-print-directory -j2 -O SANITIZE=1 suite
 	$(MAKE) --no-print-directory -j2 -O fuzz
-	@echo "make check: everything passed"
+	@echo "make test: everything passed"
+endif
 
 # --- demo --------------------------------------------------------------
 demo: $(BUILD)/nnc $(BUILD)/libnnrt.a

@@ -43,23 +43,8 @@ fi
 unset NNC_RUNTIME_DIR
 cd "$work" || exit 1
 cp "$root"/examples/*.nn "$root"/examples/*.csv .
-pass=0
-fail=0
-log=$work/log
-
-# check WHAT COMMAND...: runs COMMAND (a shell function or program) with
-# its output in $log, and counts it.
-check() {
-	what=$1
-	shift
-	if "$@" >"$log" 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $what"
-		sed 's/^/    /' "$log"
-	fi
-}
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
 
 # expect STATUS FILE COMMAND...: COMMAND exits with STATUS and prints
 # exactly FILE's text (stdout and stderr together).
@@ -240,7 +225,7 @@ valgrind_clean() {
 	done
 }
 # valgrind cannot run a program built with ASan: the plain run has this
-# test, the sanitized run (make SANITIZE=1 test) ASan's checks instead.
+# test, the sanitized run (make SANITIZE=1 suite) ASan's checks instead.
 if [ -z "$san" ]; then
 	check "valgrind: a generated trainer has no memory errors or leaks" \
 		valgrind_clean

@@ -13,7 +13,7 @@
 #        tests/fuzz/regress/<target>/ under a name that says what it was.
 #   make fuzz-regress
 #        replays every committed seed and regression input through every
-#        target, once each (part of `make test`).
+#        target, once each (part of `make suite`).
 #   make fuzz-build
 #        only builds the targets.
 #
