@@ -72,22 +72,8 @@ harness="-std=c99 -O2 -Wall -Wextra -Werror $san"
 # What the object of a --no-blas --weights pair may leave undefined.
 mathfns="exp expf log logf log1p log1pf sqrt sqrtf sin sinf cos cosf tan tanf
 tanh tanhf pow powf fabs fabsf"
-pass=0
-fail=0
-log=$work/log
-
-# check WHAT COMMAND...: runs COMMAND with its output in $log and counts it.
-check() {
-	what=$1
-	shift
-	if "$@" >"$log" 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $what"
-		sed 's/^/    /' "$log"
-	fi
-}
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
 
 upper() {
 	echo "$1" | tr '[:lower:]' '[:upper:]'

@@ -39,23 +39,8 @@ strict="-std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion \
 # instrument what runs: the generated objects, the harnesses, the links.
 san=${SANFLAGS:-}
 harness="-std=c99 -O1 -Wall -Wextra -Werror $san"
-pass=0
-fail=0
-log=$work/log
-
-# check WHAT COMMAND...: runs COMMAND with its output in $log and counts
-# it.  (sh has no local variables: the functions below use distinct names.)
-check() {
-	what=$1
-	shift
-	if "$@" >"$log" 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $what"
-		sed 's/^/    /' "$log"
-	fi
-}
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
 
 # What targets the harnesses make for a model's loss.
 targets_of() {
