@@ -2687,6 +2687,24 @@ static void emit_public(Emitter *E)
 
 /* ---- helpers, assembly and the header ----------------------------------- */
 
+/* A header's extern "C" block for C++ callers: its braces are not C's, so
+ * they do not indent what they hold. */
+void emit_extern_c_open(Emitter *E)
+{
+	emit_line(E, "#ifdef __cplusplus");
+	emit_line(E, "extern \"C\" {");
+	E->indent--;
+	emit_line(E, "#endif");
+}
+
+void emit_extern_c_close(Emitter *E)
+{
+	emit_line(E, "#ifdef __cplusplus");
+	E->indent++;
+	emit_line(E, "}");
+	emit_line(E, "#endif");
+}
+
 void emit_helpers(Emitter *E)
 {
 	if (E->helper[H_SIGMOID])
@@ -2854,11 +2872,7 @@ static void emit_header(Emitter *E, EmitBuf *out)
 	emit_blank(E);
 	emit_line(E, "#include \"nnrt.h\"");
 	emit_blank(E);
-	emit_line(E, "#ifdef __cplusplus");
-	emit_line(E, "extern \"C\" {");
-	/* The brace above is not C's: undo its indentation. */
-	E->indent--;
-	emit_line(E, "#endif");
+	emit_extern_c_open(E);
 	emit_blank(E);
 	const IrNode *in = m->input, *o = m->output;
 	emit_define(E, "INPUT_SIZE", emit_fmt(E, "%" PRId64, size_of(in)),
@@ -2972,10 +2986,7 @@ static void emit_header(Emitter *E, EmitBuf *out)
 			"/* Restarts the dropout RNG (stream 2 of seed), to fix the masks. */\n"
 			"void $M_seed_dropout($M *m, uint64_t seed);\n");
 	emit_blank(E);
-	emit_line(E, "#ifdef __cplusplus");
-	E->indent++;
-	emit_line(E, "}");
-	emit_line(E, "#endif");
+	emit_extern_c_close(E);
 	emit_blank(E);
 	emit_line(E, "#endif /* %s_H */", E->U);
 	ASSERT(E->indent == 0);

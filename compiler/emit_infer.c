@@ -1293,10 +1293,7 @@ static void emit_h(Deploy *d, EmitBuf *out)
 	emit_blank(E);
 	emit_line(E, "#include <stddef.h>");
 	emit_blank(E);
-	emit_line(E, "#ifdef __cplusplus");
-	emit_line(E, "extern \"C\" {");
-	E->indent--;
-	emit_line(E, "#endif");
+	emit_extern_c_open(E);
 	emit_blank(E);
 	const IrNode *in = m->input, *o = m->output;
 	define(E, "INPUT_SIZE", size_of(in),
@@ -1344,10 +1341,7 @@ static void emit_h(Deploy *d, EmitBuf *out)
 			"int $M_load(const char *path);\n"
 			"int $M_load_memory(const void *buf, size_t len);\n");
 	emit_blank(E);
-	emit_line(E, "#ifdef __cplusplus");
-	E->indent++;
-	emit_line(E, "}");
-	emit_line(E, "#endif");
+	emit_extern_c_close(E);
 	emit_blank(E);
 	emit_line(E, "#endif /* %s_H */", E->U);
 	ASSERT(E->indent == 0);

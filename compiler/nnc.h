@@ -731,6 +731,8 @@ void emit_forward_op(Emitter *E, const NodePlan *np);
 /* The helpers (sigmoid, relu, rows) and custom activations that the code
  * printed so far used, as static functions. */
 void emit_helpers(Emitter *E);
+void emit_extern_c_open(Emitter *E);
+void emit_extern_c_close(Emitter *E);
 void emit_custom_fns(Emitter *E);
 
 /* Writes the header (to h) and the implementation (to c) of model m of p,
