@@ -52,7 +52,7 @@ CPPFLAGS := -Icompiler -I$(BUILD)/grammar -Iruntime -D_POSIX_C_SOURCE=200809L
 ALLFLAGS  = -std=c11 $(CFLAGS) $(SANFLAGS) $(CPPFLAGS) -MMD -MP
 # Libraries are looked up when a recipe runs, after `make deps`.
 PKG_RT    = $(shell pkg-config --cflags openblas libcjson zlib)
-LIBS_RT   = $(shell pkg-config --libs openblas libcjson zlib) -lm
+LIBS_RT   = $(shell pkg-config --libs openblas libcjson zlib) -lm -pthread
 LIBS_TEST = $(shell pkg-config --libs check) $(LIBS_RT)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))

@@ -1646,25 +1646,35 @@ static void emit_metrics(Emitter *E)
 
 /* ---- the optimizer ------------------------------------------------------ */
 
+/* Models with at least this many parameters split their optimizer update
+ * and the clearing of their gradients over the runtime's threads
+ * (nnrt_parallel_for, which splits loops of this length and longer);
+ * smaller ones do both inline. */
+#define EMIT_PARALLEL_MIN 32768
+
 static void emit_update(Emitter *E)
 {
 	const Optimizer *o = &E->m->train.opt;
 	const char *P = emit_fmt(E, "%s_PARAM_COUNT", E->U);
 	char desc[IR_OPT_BUF], num[IR_NUM_BUF];
 	ir_fmt_opt(desc, o);
-	emit_line(E, "/* One optimizer step on every parameter, Keras's rule:");
-	emit_line(E, " * %s. */", desc);
-	emit_line(E, "static void %s_update(%s *m)", E->M, E->M);
+	emit_line(E, "/* One optimizer step on parameters [lo, hi), Keras's rule:");
+	emit_line(E, " * %s.", desc);
+	emit_line(E, " * Each parameter is updated on its own (m->step counts "
+	          "steps). */");
+	emit_line(E, "static void %s_update_range(void *ctx, size_t lo, size_t hi)",
+	          E->M);
 	emit_brace(E);
+	emit_line(E, "%s *m = ctx;", E->M);
 	emit_line(E, "%s *w = m->params;", E->T);
 	emit_line(E, "const %s *g = m->grads;", E->T);
-	emit_line(E, "m->step += 1;");
 	const char *lr = emit_lit(E, o->learning_rate);
+	const char *loop = "for (size_t i = lo; i < hi; i++)";
 	switch (o->kind) {
 	case OPT_SGD:
 		if (o->momentum > 0) {
 			emit_line(E, "%s *v = m->opt; /* velocity */", E->T);
-			emit_open(E, "for (int i = 0; i < %s; i++)", P);
+			emit_open(E, "%s", loop);
 			emit_line(E, "v[i] = %s * v[i] - %s * g[i];",
 			          emit_lit(E, o->momentum), lr);
 			if (o->nesterov != 0)
@@ -1674,7 +1684,7 @@ static void emit_update(Emitter *E)
 				emit_line(E, "w[i] += v[i];");
 			emit_close(E);
 		} else {
-			emit_line(E, "for (int i = 0; i < %s; i++)", P);
+			emit_line(E, "%s", loop);
 			emit_line(E, "w[i] -= %s * g[i];", lr);
 		}
 		break;
@@ -1690,7 +1700,7 @@ static void emit_update(Emitter *E)
 		emit_piece(E, &pcs, "(1 - pow(%s, m->step)));",
 		           ir_fmt_num(num, o->beta_1));
 		emit_wrapped(E, &pcs);
-		emit_open(E, "for (int i = 0; i < %s; i++)", P);
+		emit_open(E, "%s", loop);
 		emit_line(E, "mo[i] = %s * mo[i] + %s * g[i];", emit_lit(E, o->beta_1),
 		          emit_lit(E, 1 - o->beta_1));
 		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];",
@@ -1704,7 +1714,7 @@ static void emit_update(Emitter *E)
 			emit_line(E, "%s *v = m->opt, *mo = m->opt + %s;", E->T, P);
 		else
 			emit_line(E, "%s *v = m->opt; /* mean square */", E->T);
-		emit_open(E, "for (int i = 0; i < %s; i++)", P);
+		emit_open(E, "%s", loop);
 		emit_line(E, "v[i] = %s * v[i] + %s * g[i] * g[i];",
 		          emit_lit(E, o->rho), emit_lit(E, 1 - o->rho));
 		if (o->momentum > 0) {
@@ -1720,7 +1730,7 @@ static void emit_update(Emitter *E)
 		break;
 	case OPT_ADAGRAD:
 		emit_line(E, "%s *acc = m->opt; /* sum of squares */", E->T);
-		emit_open(E, "for (int i = 0; i < %s; i++)", P);
+		emit_open(E, "%s", loop);
 		emit_line(E, "acc[i] += g[i] * g[i];");
 		emit_line(E, "w[i] -= %s * g[i] / %s(acc[i] + %s);", lr,
 		          emit_mathfn(E, "sqrt"), emit_lit(E, o->epsilon));
@@ -1728,6 +1738,22 @@ static void emit_update(Emitter *E)
 		break;
 	default:
 		DIE("unknown optimizer %d", (int)o->kind);
+	}
+	emit_close(E);
+	emit_blank(E);
+
+	emit_line(E, "/* One optimizer step on every parameter. */");
+	emit_line(E, "static void %s_update(%s *m)", E->M, E->M);
+	emit_brace(E);
+	emit_line(E, "m->step += 1;");
+	if (E->p->nparams >= EMIT_PARALLEL_MIN) {
+		emit_line(E, "/* split over the runtime's threads: the parameters, "
+		          "their gradients");
+		emit_line(E, " * and the optimizer's slots are more than one core's "
+		          "cache */");
+		emit_line(E, "nnrt_parallel_for(%s_update_range, m, %s);", E->M, P);
+	} else {
+		emit_line(E, "%s_update_range(m, 0, %s);", E->M, P);
 	}
 	emit_close(E);
 	emit_blank(E);
@@ -2569,8 +2595,14 @@ static void emit_public(Emitter *E)
 			"double *msum)\n"
 			"{\n"
 			"const $T scale = ($T)(1.0 / (double)(n ? n : 1));\n"
-			"double sum = 0;\n"
-			"memset(m->grads, 0, sizeof *m->grads * $U_PARAM_COUNT);\n"
+			"double sum = 0;\n");
+		if (p->nparams >= EMIT_PARALLEL_MIN)
+			emit_code(E, "nnrt_parallel_zero(m->grads, $U_PARAM_COUNT, "
+			          "sizeof *m->grads);\n");
+		else
+			emit_code(E, "memset(m->grads, 0, sizeof *m->grads * "
+			          "$U_PARAM_COUNT);\n");
+		emit_code(E,
 			"for (size_t i = 0; i < n; i += $U_BATCH) {\n"
 			"const int rows = $M_rows(n, i);\n"
 			"const $T *xi = x + i * $U_INPUT_SIZE, *yi = y + i * $U_TARGET_SIZE;\n"

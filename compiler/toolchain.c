@@ -323,7 +323,7 @@ const char *toolchain_libs(Arena *a)
 		free(words.items);
 	}
 	free(out);
-	return arena_printf(a, "%s -lm", libs);
+	return arena_printf(a, "%s -lm -pthread", libs);
 }
 
 /* ---- the cache ---------------------------------------------------------- */

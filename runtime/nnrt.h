@@ -122,6 +122,40 @@ void nnrt_dgemm_ref(int trans_a, int trans_b, int m, int n, int k,
                     double beta, double *c, int ldc);
 
 /* ===================================================================
+ * pool.c: the runtime's threads
+ * =================================================================== */
+
+/* The work on elements [lo, hi) of a loop over [0, n). */
+typedef void nnrt_range_fn(void *ctx, size_t lo, size_t hi);
+
+/* Runs fn over [0, n) split into one contiguous part per thread (the
+ * caller computes part 0), and returns when every part is done.  Loops
+ * shorter than 32768 elements, a pool of one thread, and calls made while
+ * another call runs are not split: fn(ctx, 0, n) on the calling thread.
+ * Part boundaries fall on multiples of 16 elements.  The pool starts on
+ * the first call that is split; NNRT_NUM_THREADS sets its size (default:
+ * the CPUs online; 1 turns it off; -DNNRT_NO_THREADS builds without it). */
+void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n);
+
+/* memset(p, 0, n * size), split like nnrt_parallel_for over n elements of
+ * `size` bytes. */
+void nnrt_parallel_zero(void *p, size_t n, size_t size);
+
+/* The pool's number of threads, the calling thread included; starts the
+ * pool. */
+int nnrt_num_threads(void);
+
+#define NNRT_MAX_THREADS 64
+
+/* Part t of `parts` over [0, n), as nnrt_parallel_for splits it. */
+void nnrt_part(size_t n, int parts, int t, size_t *lo, size_t *hi);
+
+/* The pool size for NNRT_NUM_THREADS = env (NULL when unset) on a
+ * machine with `cpus` CPUs online: env when it is a number, else cpus,
+ * clamped to [1, NNRT_MAX_THREADS]. */
+int nnrt_threads_wanted(const char *env, long cpus);
+
+/* ===================================================================
  * safetensors.c: reading and writing parameters as .safetensors
  * =================================================================== */
 

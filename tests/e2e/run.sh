@@ -140,7 +140,7 @@ cache_miss_verbose() {
 		>v.out 2>v.err || return 1
 	cat v.err
 	grep -q '^nnc: cache miss: ' v.err &&
-	grep -Eq '^nnc:   cd .* && .*-std=c99 -O3 .* main\.c xor\.c .*libnnrt\.a .*-lm -o xor\.tmp\.[0-9]+$' v.err
+	grep -Eq '^nnc:   cd .* && .*-std=c99 -O3 .* main\.c xor\.c .*libnnrt\.a .*-lm -pthread -o xor\.tmp\.[0-9]+$' v.err
 }
 check "--verbose shows a miss and the compiler command" cache_miss_verbose
 
@@ -382,6 +382,33 @@ model big {
     epochs 2
 }
 EOF
+# 34,186 parameters: the optimizer update and the clearing of gradients are
+# split over the runtime's threads (runtime/pool.c), which must not change
+# a single bit of the result.
+cat >wide.nn <<'EOF'
+model wide {
+    input x[256]
+    dense(128, relu)
+    dense(10, softmax)
+    loss sparse_categorical_crossentropy
+    optimizer adam(learning_rate = 0.001)
+    batch 16
+    epochs 3
+}
+EOF
+awk 'BEGIN { srand(3); for (r = 0; r < 100; r++) { for (c = 0; c < 256; c++)
+	printf "%.3f,", rand(); print int(rand() * 10) } }' >wide.csv
+threads_same() {
+	NNRT_NUM_THREADS=1 "$nnc" train wide.nn --data wide.csv --quiet \
+		--out one.st &&
+	NNRT_NUM_THREADS=2 "$nnc" train wide.nn --data wide.csv --quiet \
+		--out two.st &&
+	NNRT_NUM_THREADS=3 "$nnc" train wide.nn --data wide.csv --quiet \
+		--out three.st &&
+	cmp one.st two.st && cmp one.st three.st
+}
+check "1, 2 or 3 threads train the same weights, bit for bit" threads_same
+
 killed_saves() {
 	# The files each killed write must leave whole: training is
 	# deterministic, so every run writes the same weights, predictions,

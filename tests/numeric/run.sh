@@ -30,7 +30,7 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 inc=$root/runtime
-libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm"
+libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm -pthread"
 # Generated code must compile cleanly under all of these.
 strict="-std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion \
 -Wsign-conversion -Wdouble-promotion -Wstrict-prototypes \

@@ -33,7 +33,7 @@ root=$(cd "$(dirname "$0")" && pwd)
 runtime=$(cd "$root/../../runtime" && pwd)
 cc=${CC:-gcc}
 cflags="-std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -I$runtime ${SANFLAGS:-}"
-libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm"
+libs="$libdir/libnnrt.a $(pkg-config --libs openblas libcjson) -lm -pthread"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0

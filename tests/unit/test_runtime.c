@@ -442,6 +442,120 @@ START_TEST(test_blas_core_for)
 }
 END_TEST
 
+/* --------------------------------------------------------------- pool */
+
+START_TEST(test_part_bounds)
+{
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 32768, 235146, 1000003};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        for (int parts = 1; parts <= 7; parts++) {
+            size_t next = 0;
+            for (int t = 0; t < parts; t++) {
+                size_t lo, hi;
+                nnrt_part(sizes[s], parts, t, &lo, &hi);
+                ck_assert_uint_eq(lo, next); /* contiguous, in order */
+                ck_assert_uint_le(lo, hi);
+                if (t < parts - 1)
+                    ck_assert_uint_eq(hi % 16, 0);
+                next = hi;
+            }
+            ck_assert_uint_eq(next, sizes[s]); /* covers [0, n) */
+        }
+    }
+    size_t lo, hi; /* equal shares, rounded down to 16 */
+    nnrt_part(235146, 2, 0, &lo, &hi);
+    ck_assert_uint_eq(hi, 117568);
+    nnrt_part(235146, 2, 1, &lo, &hi);
+    ck_assert_uint_eq(lo, 117568);
+    ck_assert_uint_eq(hi, 235146);
+}
+END_TEST
+
+START_TEST(test_threads_wanted)
+{
+    ck_assert_int_eq(nnrt_threads_wanted(NULL, 2), 2);
+    ck_assert_int_eq(nnrt_threads_wanted("", 4), 4);
+    ck_assert_int_eq(nnrt_threads_wanted("1", 8), 1);
+    ck_assert_int_eq(nnrt_threads_wanted("3", 2), 3);
+    ck_assert_int_eq(nnrt_threads_wanted("0", 2), 1);
+    ck_assert_int_eq(nnrt_threads_wanted("-5", 2), 1);
+    ck_assert_int_eq(nnrt_threads_wanted("two", 2), 2);
+    ck_assert_int_eq(nnrt_threads_wanted("2x", 6), 6);
+    ck_assert_int_eq(nnrt_threads_wanted("1000", 2), NNRT_MAX_THREADS);
+    ck_assert_int_eq(nnrt_threads_wanted(NULL, -1), 1); /* sysconf failed */
+    ck_assert_int_eq(nnrt_threads_wanted(NULL, 500), NNRT_MAX_THREADS);
+}
+END_TEST
+
+/* A job that counts how often each element is visited and how many
+ * parts there were. */
+typedef struct visit_job {
+    unsigned char *seen;
+    int parts;
+    size_t nested; /* > 0: each part also runs a nested loop this long */
+} visit_job;
+
+static void visit(void *ctx, size_t lo, size_t hi)
+{
+    visit_job *v = ctx;
+    for (size_t i = lo; i < hi; i++)
+        v->seen[i]++;
+    __atomic_fetch_add(&v->parts, 1, __ATOMIC_RELAXED);
+    if (v->nested) {
+        visit_job inner = {v->seen + lo, 0, 0};
+        nnrt_parallel_for(visit, &inner, v->nested < hi - lo ? v->nested : hi - lo);
+        ck_assert_int_eq(inner.parts, 1); /* not split: runs inline */
+    }
+}
+
+static void check_visits(size_t n, size_t nested, int want_parts)
+{
+    unsigned char *seen = calloc(n ? n : 1, 1);
+    ck_assert_ptr_nonnull(seen);
+    visit_job v = {seen, 0, nested};
+    for (int round = 1; round <= 3; round++) { /* the pool is reused */
+        v.parts = 0;
+        nnrt_parallel_for(visit, &v, n);
+        ck_assert_int_eq(v.parts, want_parts);
+        for (size_t i = 0; i < n; i++) {
+            /* nested loops visit the first elements of a part again */
+            if (!nested)
+                ck_assert_uint_eq(seen[i], round);
+        }
+    }
+    free(seen);
+}
+
+START_TEST(test_parallel_for_splits)
+{
+    const int threads = nnrt_num_threads();
+    ck_assert_int_ge(threads, 1);
+    ck_assert_int_le(threads, NNRT_MAX_THREADS);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !getenv("NNRT_NUM_THREADS"))
+        ck_assert_int_gt(threads, 1);
+    check_visits(235146, 0, threads);
+    check_visits(32768, 0, threads);
+    check_visits(32767, 0, 1); /* too short to split */
+    check_visits(0, 0, 1);
+    check_visits(100000, 1000, threads);
+}
+END_TEST
+
+START_TEST(test_parallel_zero)
+{
+    const size_t n = 100003;
+    double *d = malloc(n * sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = 1.5;
+    nnrt_parallel_zero(d, n - 1, sizeof *d);
+    for (size_t i = 0; i + 1 < n; i++)
+        ck_assert(d[i] == 0);
+    ck_assert(d[n - 1] == 1.5);
+    free(d);
+}
+END_TEST
+
 /* -------------------------------------------------------- safetensors */
 
 /* Root of this test case's files, made by a fixture in the parent
@@ -1018,6 +1132,13 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(tc, test_gemm_large, 0, 2);
     tcase_add_loop_test(tc, test_gemm_nan_semantics, 0, 2);
     tcase_add_test(tc, test_blas_core_for);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pool");
+    tcase_add_test(tc, test_part_bounds);
+    tcase_add_test(tc, test_threads_wanted);
+    tcase_add_test(tc, test_parallel_for_splits);
+    tcase_add_test(tc, test_parallel_zero);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("safetensors");
