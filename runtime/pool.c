@@ -134,6 +134,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A child of fork() has only the thread that forked: its loops run
+ * alone. */
+static void forked_child(void)
+{
+    pool.nthreads = 1;
+}
+
 /* Starts the workers; a thread that cannot be started leaves the pool
  * with the threads that could. */
 static void start(void)
@@ -141,6 +148,8 @@ static void start(void)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int want = nnrt_threads_wanted(getenv("NNRT_NUM_THREADS"), cpus);
     pool.nthreads = 1;
+    if (want > 1 && pthread_atfork(NULL, NULL, forked_child) != 0)
+        return;
     for (int t = 1; t < want; t++) {
         pthread_attr_t attr;
         pthread_t id;

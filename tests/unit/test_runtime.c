@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 Suite *runtime_suite(void);
@@ -538,6 +539,26 @@ START_TEST(test_parallel_for_splits)
     check_visits(32767, 0, 1); /* too short to split */
     check_visits(0, 0, 1);
     check_visits(100000, 1000, threads);
+}
+END_TEST
+
+/* A child of fork() has no workers: its loops must run, alone. */
+START_TEST(test_parallel_for_after_fork)
+{
+    check_visits(100000, 0, nnrt_num_threads()); /* the pool is running */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        unsigned char *seen = calloc(100000, 1);
+        visit_job v = {seen, 0, 0};
+        alarm(10); /* a wait for missing workers would hang */
+        nnrt_parallel_for(visit, &v, 100000);
+        _exit(seen && v.parts == 1 && seen[0] == 1 && seen[99999] == 1 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
 END_TEST
 
@@ -1138,6 +1159,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_part_bounds);
     tcase_add_test(tc, test_threads_wanted);
     tcase_add_test(tc, test_parallel_for_splits);
+    tcase_add_test(tc, test_parallel_for_after_fork);
     tcase_add_test(tc, test_parallel_zero);
     suite_add_tcase(s, tc);
 
