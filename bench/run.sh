@@ -385,6 +385,12 @@ if [ "$have_data" = 1 ]; then
 		for opt in sgd adam; do
 			note "2 fashion: round $r/$rounds, $opt, $e epoch(s)"
 			run "$bin/fashion_$opt" "$opt" "$data" "$e" "$r"
+			# The distance to the limit: OpenBLAS alone at the shapes
+			# of an sgd step, in the same round as nnc's epochs.
+			if [ "$opt" = sgd ]; then
+				note "sgemm: round $r/$rounds, OpenBLAS at the GEMM shapes of a Fashion step"
+				run "$bin/sgemm_rate" "$sgemm_seconds" 60000 64 784 256 128 10
+			fi
 			[ "$have_torch" = 0 ] ||
 				run "$torchpy" "$here/torch_bench.py" fashion "$opt" "$data" "$e" "$r" "$best"
 		done
@@ -444,8 +450,11 @@ done
 done_with scaling
 
 # ---- the distance to the limit: OpenBLAS alone ------------------------------
-note "sgemm: OpenBLAS at the GEMM shapes of a Fashion step"
-run "$bin/sgemm_rate" "$sgemm_seconds" 60000 64 784 256 128 10
+# Measured within the Fashion rounds above; on its own when there is no data.
+if [ "$have_data" != 1 ]; then
+	note "sgemm: OpenBLAS at the GEMM shapes of a Fashion step"
+	run "$bin/sgemm_rate" "$sgemm_seconds" 60000 64 784 256 128 10
+fi
 
 done_with sgemm
 
