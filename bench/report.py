@@ -191,8 +191,10 @@ def section_fashion(r, meta, out, summary):
                "sees the batches in nnc's order (`bench/torch_bench.py` re-draws nnc's PCG32 "
                "numbers bit for bit), so losses and accuracies differ only by float rounding. "
                "Seconds per epoch are the median over every epoch of every round "
-               f"({meta.get('rounds')} round(s); the first of "
-               f"{meta.get('accuracy_epochs')} epochs, the others of {meta.get('epochs')}).\n")
+               f"({meta.get('rounds')} round(s) of {meta.get('epochs')} epochs). Round r "
+               "uses seed r for both (initial weights and batch order), so the test "
+               "accuracies compare nnc and PyTorch over as many seeds as rounds: the "
+               "difference of their medians, and each seed's difference.\n")
     probe = [(i, r.med("probe", "fashion", i, "ms_per_step")) for i in r.impls("probe")]
     if probe:
         out.append("PyTorch's thread count for this workload was chosen by a probe (ms per "
@@ -254,8 +256,13 @@ def section_fashion(r, meta, out, summary):
         line = f"- {opt}: nnc / PyTorch time **{fmt(ratio(nnc, best))}**"
         if acc_n is not None and acc_t is not None:
             diff = 100 * (acc_n - acc_t)
-            line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points "
+            line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points, medians over the seeds "
                      f"({'within' if abs(diff) <= 0.5 else 'NOT within'} 0.5 points)")
+            pairs = list(zip(r.all("fashion", opt, "nnc", acc_metric),
+                             r.all("fashion", opt, impl, acc_metric)))
+            if len(pairs) > 1:
+                line += ("; seed by seed: " +
+                         ", ".join(f"{100 * (a - b):+.2f}" for a, b in pairs))
         if opt == "adam":
             line += (" (PyTorch runs Keras's Adam, as nnc does, ε added before the bias "
                      "correction: `KerasAdam` in bench/torch_bench.py)")
@@ -466,6 +473,27 @@ def section_limit(r, meta, out, summary):
                        "of the machine's matrix throughput at these shapes "
                        f"(the other {fmt(epoch - gemm_s)} s are everything else: the elementwise "
                        "loops, the optimizer step, gathering batches, and time lost between calls).")
+    epoch = r.med("fashion", "sgd", "nnc", "epoch_s")
+    inside = r.med("fashion", "sgd", "nnc", "gemm_s")
+    if epoch and inside:
+        out.append(f"- Where nnc's sgd epoch goes (`bench/fashion.c` times every `nnrt_sgemm` call "
+                   f"of the generated code): {fmt(inside)} s in the GEMMs, "
+                   f"{fmt(ratio(inside, gemm_s))}× what the same GEMMs take alone in a loop, and "
+                   f"{fmt(epoch - inside)} s ({100 * (epoch - inside) / epoch:.0f} %) in everything "
+                   "else. In a training step a GEMM's operands come from the step before "
+                   "(a freshly gathered batch, weights the optimizer has just rewritten, "
+                   "gradients written by another GEMM), not from the cache of the same call "
+                   "repeated, and OpenBLAS's second thread has to be woken for each product.")
+    fwd = r.med("sgemm", "forward-256", "openblas", "us_per_call")
+    rates = [x for x in (r.med("infer", "batch256", i, "samples_per_s")
+                         for i in ("nnc", "nnc-infer")) if x]
+    if fwd and rates:
+        best256 = max(rates)
+        out.append(f"- Batch 256, inference: the forward GEMMs alone take {fmt(fwd)} µs, "
+                   f"{fmt(fwd / 256)} µs per sample; nnc's whole batch-256 prediction "
+                   f"takes {fmt(1e6 / best256)} µs per sample. OpenBLAS does the same "
+                   "GEMMs for PyTorch, so at this batch size nnc's lead can only come from "
+                   "the work around them.")
     gemv = [c for c in r.configs("sgemm") if c.startswith("gemv-")]
     gemm1 = [c for c in r.configs("sgemm") if c.startswith("gemm-1x")]
     if gemv and gemm1:

@@ -32,10 +32,12 @@
 # Environment (all optional):
 #   BENCH_QUICK=1        smoke run: one round, one epoch, short timings
 #   BENCH_ROUNDS=N       alternations per workload (default 3, quick 1)
-#   BENCH_EPOCHS=N       epochs of the Fashion timing rounds (default 2)
-#   BENCH_ACCURACY=0|1   the first Fashion round trains BENCH_ACC_EPOCHS
-#                        (default 5) epochs for the test accuracy (default 1,
-#                        quick 0: then the accuracy is after BENCH_EPOCHS)
+#   BENCH_EPOCHS=N       epochs of a Fashion round without accuracy (default 2)
+#   BENCH_ACCURACY=0|1   every Fashion round trains BENCH_ACC_EPOCHS
+#                        (default 5) epochs and measures the test accuracy,
+#                        one seed per round, so nnc and PyTorch are compared
+#                        over as many seeds as rounds (default 1, quick 0:
+#                        then the rounds train BENCH_EPOCHS epochs)
 #   BENCH_CFLAGS         flags for the generated C and drivers (default: the
 #                        flags nnc train uses, -O3 -march=native -fno-math-errno)
 #   BENCH_DATA           Fashion-MNIST directory
@@ -164,7 +166,7 @@ for v in OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS OMP_NUM_THREADS; do
 done
 meta cflags "$cflags"
 meta rounds "$rounds"
-meta epochs "$epochs"
+meta epochs "$([ "$accuracy" = 1 ] && echo "$acc_epochs" || echo "$epochs")"
 meta accuracy_epochs "$([ "$accuracy" = 1 ] && echo "$acc_epochs" || echo "$epochs")"
 meta toy_steps "$toy_steps"
 meta infer_calls "$infer_calls1 $infer_calls256"
@@ -244,8 +246,10 @@ model() {
 	"$nnc" build "$nn" -o "$gen/$out" "$@"
 	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" $infer_only \
 		-DMODEL_UPPER="$(echo "$name" | tr '[:lower:]' '[:upper:]')" \
-		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs -o "$bin/$out"
+		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs $model_ldflags \
+		-o "$bin/$out"
 }
+model_ldflags=
 model "$root/examples/grades.nn" "$here/toy.c" toy
 # FANN's drivers; fann_toy links the toy's generated C for nnc's initial
 # weights.
@@ -265,7 +269,10 @@ meta fann_epochs "$fann_epochs"
 [ "$have_fann" = 1 ] || note "FANN not measured: $fann_why"
 if [ "$have_data" = 1 ]; then
 	for opt in sgd adam; do
+		# bench/fashion.c times the GEMMs of each epoch through --wrap
+		model_ldflags=-Wl,--wrap=nnrt_sgemm
 		model "$here/models/fashion_$opt.nn" "$here/fashion.c" "fashion_$opt"
+		model_ldflags=
 	done
 	model "$here/models/fashion_sgd.nn" "$here/infer.c" infer
 	# Workload 3's inference-only builds, with the training build's fresh
@@ -381,7 +388,7 @@ if [ "$have_data" = 1 ]; then
 	meta torch_fashion_threads "$best"
 	for r in $(seq "$rounds"); do
 		e=$epochs
-		[ "$r" = 1 ] && [ "$accuracy" = 1 ] && e=$acc_epochs
+		[ "$accuracy" = 1 ] && e=$acc_epochs
 		for opt in sgd adam; do
 			note "2 fashion: round $r/$rounds, $opt, $e epoch(s)"
 			run "$bin/fashion_$opt" "$opt" "$data" "$e" "$r"

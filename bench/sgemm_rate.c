@@ -23,6 +23,8 @@
  *     sgemm  peak-N     openblas  gflops        a large square product
  *     sgemm  gemv-1xUxI openblas  us_per_call   batch-1 forward of the
  *     sgemm  gemm-1xUxI openblas  us_per_call   first layer: sgemv vs sgemm
+ *     sgemm  forward-256 openblas us_per_call   the forward GEMMs of a
+ *                                               256-row batch (inference)
  * The matrices hold uniform random values in [-1, 1).
  *
  * --info prints what OpenBLAS made of this machine, as "key<TAB>value"
@@ -41,6 +43,9 @@
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
+
+/* Rows of the inference batch whose forward GEMMs are timed. */
+#define INFER_ROWS 256
 
 static double seconds_per_block;
 static float *A, *B, *C;
@@ -156,6 +161,9 @@ int main(int argc, char **argv)
         const size_t w = (size_t)sizes[l] * (size_t)sizes[l - 1];
         most = w > most ? w : most;
     }
+    for (int l = 0; l <= layers; l++) /* forward-256 */
+        most = (size_t)INFER_ROWS * (size_t)sizes[l] > most
+                   ? (size_t)INFER_ROWS * (size_t)sizes[l] : most;
     A = malloc(most * sizeof *A);
     B = malloc(most * sizeof *B);
     C = malloc(most * sizeof *C);
@@ -189,6 +197,12 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "gemm-1x%dx%d", sizes[1], sizes[0]);
     record("sgemm", name, "openblas", "us_per_call",
            1e6 * time_gemm(0, 1, 1, sizes[1], sizes[0], 0.0f));
+
+    double fwd = 0;
+    for (int l = 1; l <= layers; l++)
+        fwd += time_gemm(0, 1, INFER_ROWS, sizes[l], sizes[l - 1], 0.0f);
+    snprintf(name, sizeof name, "forward-%d", INFER_ROWS);
+    record("sgemm", name, "openblas", "us_per_call", 1e6 * fwd);
 
     free(A);
     free(B);
