@@ -209,6 +209,14 @@ warnings: | $(DEPS_STAMP) $(BUILD)/grammar/nn.tab.h $(BUILD)/grammar/nn.lex.h
 	@for f in $(COMPILER_SRC) compiler/main.c $(RUNTIME_SRC); do \
 	  $(CC_ALT) -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$f || exit 1; \
 	done
+	@# the runtime's build-time options: no BLAS, no threads, neither
+	@for d in -DNNRT_NO_BLAS -DNNRT_NO_THREADS "-DNNRT_NO_BLAS -DNNRT_NO_THREADS"; do \
+	  for c in $(CC) $(CC_ALT); do \
+	    for f in runtime/gemm.c runtime/pool.c; do \
+	      $$c -std=c11 -fsyntax-only -Werror $(WARNINGS) $(CPPFLAGS) $(PKG_RT) $$d $$f || exit 1; \
+	    done; \
+	  done; \
+	done
 
 # The suite.  With SANITIZE=1 it runs every program the tests build, nnc's
 # and the generated ones, instrumented; the checks of the sources alone

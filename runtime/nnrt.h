@@ -85,7 +85,9 @@ void nnrt_gather_f64(double *dst, const double *src, const size_t *idx,
  * contract as cblas_?gemm(CblasRowMajor, ...): lda/ldb/ldc are the row
  * strides of the matrices as stored; beta == 0 overwrites C (NaNs in C
  * do not propagate); alpha == 0 or k == 0 do not read A or B.
- * Calls OpenBLAS unless the runtime was built with -DNNRT_NO_BLAS. */
+ * Calls OpenBLAS unless the runtime was built with -DNNRT_NO_BLAS; with
+ * BLAS, a product of at least 100,000 multiply-adds is split over the
+ * runtime's threads (pool.c), which sets OpenBLAS to one thread. */
 void nnrt_sgemm(int trans_a, int trans_b, int m, int n, int k,
                 float alpha, const float *a, int lda,
                 const float *b, int ldb,
@@ -137,6 +139,11 @@ typedef void nnrt_range_fn(void *ctx, size_t lo, size_t hi);
  * the CPUs online; 1 turns it off; -DNNRT_NO_THREADS builds without it). */
 void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n);
 
+/* Runs fn over [0, n) split into one part per thread, as nnrt_parallel_for
+ * does, whatever n (the caller has decided that the loop is worth it),
+ * with part boundaries on multiples of `align`; parts may be empty. */
+void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align);
+
 /* memset(p, 0, n * size), split like nnrt_parallel_for over n elements of
  * `size` bytes. */
 void nnrt_parallel_zero(void *p, size_t n, size_t size);
@@ -147,8 +154,10 @@ int nnrt_num_threads(void);
 
 #define NNRT_MAX_THREADS 64
 
-/* Part t of `parts` over [0, n), as nnrt_parallel_for splits it. */
-void nnrt_part(size_t n, int parts, int t, size_t *lo, size_t *hi);
+/* Part t of `parts` over [0, n), boundaries rounded down to multiples of
+ * `align`, as nnrt_parallel_split splits it (nnrt_parallel_for: align 16). */
+void nnrt_part(size_t n, int parts, int t, size_t align, size_t *lo,
+               size_t *hi);
 
 /* The pool size for NNRT_NUM_THREADS = env (NULL when unset) on a
  * machine with `cpus` CPUs online: env when it is a number, else cpus,

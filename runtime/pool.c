@@ -2,21 +2,21 @@
  * pool.c - the runtime's threads: nnrt_parallel_for splits a loop over
  * [0, n) into one contiguous part per thread.
  *
- * Generated code uses it for the work of a training step that is not a
- * matrix product and is too big for one core's cache: the optimizer
- * update streams the parameters, their gradients and the optimizer's
- * slots (several megabytes for a mid-sized MLP) once per step, and two
- * cores with their own caches and load ports do it several times faster
- * than one.  The matrix products themselves are threaded by OpenBLAS.
+ * nnrt_sgemm and nnrt_dgemm split large products with it (gemm.c), and
+ * generated code the other work of a training step that is too big for
+ * one core's cache: the optimizer update streams the parameters, their
+ * gradients and the optimizer's slots (several megabytes for a mid-sized
+ * MLP) once per step, and two cores with their own caches and load ports
+ * do it faster than one.
  *
  * The threads are started on the first call that is worth splitting and
  * live as long as the process.  Between calls a worker first spins
- * (yielding the CPU, so that OpenBLAS's own threads run when they have
- * work) and then sleeps on a condition variable: a training step hands
- * out work every few hundred microseconds, and waking a sleeping thread
- * costs about as much as the work.  Each part is computed by exactly the
- * code the serial loop runs, so the result does not depend on the number
- * of threads.  NNRT_NUM_THREADS sets that number (1 turns the pool off);
+ * (yielding the CPU, so that any other thread that has work runs) and
+ * then sleeps on a condition variable: a training step hands out work
+ * every few dozen microseconds, and waking a sleeping thread costs about
+ * as much as the work.  Each part is computed by exactly the code the
+ * serial loop runs, so the result does not depend on how a loop is split.
+ * NNRT_NUM_THREADS sets the number of threads (1 turns the pool off);
  * -DNNRT_NO_THREADS builds the runtime without it.
  */
 #ifndef _POSIX_C_SOURCE
@@ -36,13 +36,14 @@
 #endif
 
 /* The bounds of part `t` of `parts` over [0, n): equal shares, each
- * boundary rounded down to a multiple of 16 elements (a 64-byte cache line
- * of floats), so that two threads never write the same line. */
-void nnrt_part(size_t n, int parts, int t, size_t *lo, size_t *hi)
+ * boundary rounded down to a multiple of `align` (16 elements are a 64-byte
+ * cache line of floats, so that two threads never write the same line). */
+void nnrt_part(size_t n, int parts, int t, size_t align, size_t *lo,
+               size_t *hi)
 {
     size_t a = n / (size_t)parts * (size_t)t, b = n / (size_t)parts * (size_t)(t + 1);
-    *lo = t == 0 ? 0 : a & ~(size_t)15;
-    *hi = t == parts - 1 ? n : b & ~(size_t)15;
+    *lo = t == 0 ? 0 : a / align * align;
+    *hi = t == parts - 1 ? n : b / align * align;
 }
 
 /* Threads are worth starting only for loops at least this long. */
@@ -71,8 +72,9 @@ int nnrt_num_threads(void)
     return 1;
 }
 
-void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n)
+void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align)
 {
+    (void)align;
     fn(ctx, 0, n);
 }
 
@@ -93,7 +95,7 @@ static struct {
     atomic_int pending;        /* workers still on the current job */
     nnrt_range_fn *fn;         /* the job: fn(ctx, part of [0, n)) */
     void *ctx;
-    size_t n;
+    size_t n, align;
 } pool = {.once = PTHREAD_ONCE_INIT,
           .busy = PTHREAD_MUTEX_INITIALIZER,
           .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -102,7 +104,7 @@ static struct {
 static void run_part(int t)
 {
     size_t lo, hi;
-    nnrt_part(pool.n, pool.nthreads, t, &lo, &hi);
+    nnrt_part(pool.n, pool.nthreads, t, pool.align, &lo, &hi);
     if (lo < hi)
         pool.fn(pool.ctx, lo, hi);
 }
@@ -173,16 +175,16 @@ int nnrt_num_threads(void)
 /* One job at a time: a call made while another thread's job runs (two
  * models trained on two threads of the caller, or a call from inside fn)
  * runs its loop alone, on the calling thread. */
-void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n)
+void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align)
 {
-    if (n < NNRT_PARALLEL_MIN || nnrt_num_threads() == 1 ||
-            pthread_mutex_trylock(&pool.busy) != 0) {
+    if (nnrt_num_threads() == 1 || pthread_mutex_trylock(&pool.busy) != 0) {
         fn(ctx, 0, n);
         return;
     }
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n = n;
+    pool.align = align ? align : 1;
     atomic_store_explicit(&pool.pending, pool.nthreads - 1,
                           memory_order_relaxed);
     pthread_mutex_lock(&pool.lock);
@@ -196,6 +198,14 @@ void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n)
 }
 
 #endif
+
+void nnrt_parallel_for(nnrt_range_fn *fn, void *ctx, size_t n)
+{
+    if (n < NNRT_PARALLEL_MIN)
+        fn(ctx, 0, n);
+    else
+        nnrt_parallel_split(fn, ctx, n, 16);
+}
 
 typedef struct zero_job {
     char *p;

@@ -21,7 +21,9 @@
 #   1e-6      pairs that call CBLAS, against the training build linked with
 #             OpenBLAS, at the training build's batch, where both make the
 #             same cblas_sgemm and cblas_sgemv calls: relative, value by
-#             value.
+#             value.  The references run with NNRT_NUM_THREADS=1, so that
+#             the runtime does not split its products over threads (a part
+#             may take other OpenBLAS kernels than the whole).
 #   1e-5      the same at another max batch, relative to the largest value
 #             of the row: OpenBLAS picks its kernels and blocking by the
 #             number of rows, which moves the last bits of a float sum
@@ -102,7 +104,7 @@ reference() {
 	    -DREAL="$rf_real" -include "$rf_dir/$rf_name.h" -I"$inc" \
 	    "$here/make_weights.c" "$rf_dir/$rf_name.c" "$rf_rt" $blas_libs \
 	    $rt_libs -o "$rf_dir/make_weights" &&
-	(cd "$rf_dir" && ./make_weights w.safetensors x.bin y.bin)
+	(cd "$rf_dir" && NNRT_NUM_THREADS=1 ./make_weights w.safetensors x.bin y.bin)
 }
 
 # pair NN DIR NAME REAL HARNESS-FLAGS -- NNC-OPTIONS...: nnc build

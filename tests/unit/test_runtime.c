@@ -387,6 +387,24 @@ START_TEST(test_gemm_large)
 }
 END_TEST
 
+/* Big enough for nnrt_?gemm to split C over the runtime's threads: by
+ * columns, by rows when A is transposed or C has fewer than 32 columns,
+ * a single row (GEMV) by columns, and not at all when both are short. */
+START_TEST(test_gemm_split)
+{
+    nnrt_rng r;
+    nnrt_rng_seed(&r, 19, _i);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_gemm(_i, ta, tb, 67, 150, 40, 1, 1, &r);
+            check_gemm(_i, ta, tb, 1, 300, 400, 0.5, 0, &r);
+            check_gemm(_i, ta, tb, 200, 20, 30, -1, 0.25, &r);
+            check_gemm(_i, ta, tb, 20, 20, 300, 1, 0, &r);
+            check_gemm(_i, ta, tb, 33, 33, 100, 2, 1, &r);
+        }
+}
+END_TEST
+
 /* beta == 0 must overwrite C, and alpha == 0 or k == 0 must not read A
  * or B: NaN planted there must not reach the result. */
 START_TEST(test_gemm_nan_semantics)
@@ -453,7 +471,7 @@ START_TEST(test_part_bounds)
             size_t next = 0;
             for (int t = 0; t < parts; t++) {
                 size_t lo, hi;
-                nnrt_part(sizes[s], parts, t, &lo, &hi);
+                nnrt_part(sizes[s], parts, t, 16, &lo, &hi);
                 ck_assert_uint_eq(lo, next); /* contiguous, in order */
                 ck_assert_uint_le(lo, hi);
                 if (t < parts - 1)
@@ -464,9 +482,9 @@ START_TEST(test_part_bounds)
         }
     }
     size_t lo, hi; /* equal shares, rounded down to 16 */
-    nnrt_part(235146, 2, 0, &lo, &hi);
+    nnrt_part(235146, 2, 0, 16, &lo, &hi);
     ck_assert_uint_eq(hi, 117568);
-    nnrt_part(235146, 2, 1, &lo, &hi);
+    nnrt_part(235146, 2, 1, 16, &lo, &hi);
     ck_assert_uint_eq(lo, 117568);
     ck_assert_uint_eq(hi, 235146);
 }
@@ -1151,6 +1169,7 @@ Suite *runtime_suite(void)
     tc = tcase_create("gemm");
     tcase_add_loop_test(tc, test_gemm_transposes, 0, 2);
     tcase_add_loop_test(tc, test_gemm_large, 0, 2);
+    tcase_add_loop_test(tc, test_gemm_split, 0, 2);
     tcase_add_loop_test(tc, test_gemm_nan_semantics, 0, 2);
     tcase_add_test(tc, test_blas_core_for);
     suite_add_tcase(s, tc);
