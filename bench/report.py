@@ -193,8 +193,8 @@ def section_fashion(r, meta, out, summary):
                "Seconds per epoch are the median over every epoch of every round "
                f"({meta.get('rounds')} round(s) of {meta.get('epochs')} epochs). Round r "
                "uses seed r for both (initial weights and batch order), so the test "
-               "accuracies compare nnc and PyTorch over as many seeds as rounds: the "
-               "difference of their medians, and each seed's difference.\n")
+               "accuracies compare nnc and PyTorch seed with seed: the mean of the "
+               "differences, and each seed's.\n")
     probe = [(i, r.med("probe", "fashion", i, "ms_per_step")) for i in r.impls("probe")]
     if probe:
         out.append("PyTorch's thread count for this workload was chosen by a probe (ms per "
@@ -254,15 +254,17 @@ def section_fashion(r, meta, out, summary):
         acc_n = r.med("fashion", opt, "nnc", acc_metric)
         acc_t = r.med("fashion", opt, impl, acc_metric) if impl else None
         line = f"- {opt}: nnc / PyTorch time **{fmt(ratio(nnc, best))}**"
-        if acc_n is not None and acc_t is not None:
-            diff = 100 * (acc_n - acc_t)
-            line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points, medians over the seeds "
+        pairs = list(zip(r.all("fashion", opt, "nnc", acc_metric),
+                         r.all("fashion", opt, impl, acc_metric) if impl else []))
+        if pairs:
+            # Round r of both runs seed r: compare seed with seed.
+            diffs = [100 * (a - b) for a, b in pairs]
+            diff = statistics.mean(diffs)
+            line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points, the mean over "
+                     f"{len(diffs)} seed(s) "
                      f"({'within' if abs(diff) <= 0.5 else 'NOT within'} 0.5 points)")
-            pairs = list(zip(r.all("fashion", opt, "nnc", acc_metric),
-                             r.all("fashion", opt, impl, acc_metric)))
-            if len(pairs) > 1:
-                line += ("; seed by seed: " +
-                         ", ".join(f"{100 * (a - b):+.2f}" for a, b in pairs))
+            if len(diffs) > 1:
+                line += ("; seed by seed: " + ", ".join(f"{d:+.2f}" for d in diffs))
         if opt == "adam":
             line += (" (PyTorch runs Keras's Adam, as nnc does, ε added before the bias "
                      "correction: `KerasAdam` in bench/torch_bench.py)")
