@@ -31,8 +31,12 @@
 #ifndef NNRT_NO_THREADS
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #endif
 
 /* The bounds of part `t` of `parts` over [0, n): equal shares, each
@@ -113,6 +117,9 @@ static void *worker(void *arg)
 {
     const int t = (int)(size_t)arg;
     unsigned seen = 0;
+#ifdef __linux__
+    prctl(PR_SET_NAME, "nnrt-pool", 0, 0, 0); /* for top -H, gdb, tests */
+#endif
     for (;;) {
         unsigned gen;
         for (int spin = 0;; spin++) {
@@ -152,6 +159,12 @@ static void start(void)
     pool.nthreads = 1;
     if (want > 1 && pthread_atfork(NULL, NULL, forked_child) != 0)
         return;
+    /* Workers block every signal (they inherit the mask they are started
+     * with): signals go to the program's own threads and handlers. */
+    sigset_t all, old;
+    sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+        return;
     for (int t = 1; t < want; t++) {
         pthread_attr_t attr;
         pthread_t id;
@@ -164,6 +177,7 @@ static void start(void)
             break;
         pool.nthreads = t + 1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int nnrt_num_threads(void)

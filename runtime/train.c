@@ -14,9 +14,10 @@
  * converted into a scratch buffer as it is gathered, so memory stays one
  * copy of the data plus one batch.
  *
- * The one piece of static state in the runtime is the SIGINT flag below:
- * a signal handler can reach nothing else. The contract of each public
- * function is its comment in nnrt.h.
+ * Static state in the runtime: the SIGINT flag below (a signal handler
+ * can reach nothing else), and the thread pool of pool.c, whose threads
+ * block every signal, so the handler runs on a thread of the program's.
+ * The contract of each public function is its comment in nnrt.h.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* sigaction, fileno, fsync, isatty, ... */

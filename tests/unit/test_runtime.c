@@ -580,6 +580,47 @@ START_TEST(test_parallel_for_after_fork)
 }
 END_TEST
 
+/* The pool's threads (named nnrt-pool) block SIGINT, so that a program's
+ * handler runs on one of its own threads. */
+START_TEST(test_pool_blocks_signals)
+{
+    if (nnrt_num_threads() == 1)
+        return; /* no workers on this machine */
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return; /* not Linux */
+    int workers = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[320], line[256], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof comm, f) == NULL)
+            comm[0] = '\0';
+        fclose(f);
+        if (strcmp(comm, "nnrt-pool\n") != 0)
+            continue;
+        workers++;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        unsigned long long blocked = 0;
+        while (fgets(line, sizeof line, f) != NULL)
+            if (sscanf(line, "SigBlk: %llx", &blocked) == 1)
+                break;
+        fclose(f);
+        ck_assert_msg(blocked & (1ull << (SIGINT - 1)),
+                      "worker %s does not block SIGINT", e->d_name);
+    }
+    closedir(dir);
+    ck_assert_int_eq(workers, nnrt_num_threads() - 1);
+}
+END_TEST
+
 START_TEST(test_parallel_zero)
 {
     const size_t n = 100003;
@@ -1179,6 +1220,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_threads_wanted);
     tcase_add_test(tc, test_parallel_for_splits);
     tcase_add_test(tc, test_parallel_for_after_fork);
+    tcase_add_test(tc, test_pool_blocks_signals);
     tcase_add_test(tc, test_parallel_zero);
     suite_add_tcase(s, tc);
 
