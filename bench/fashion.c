@@ -101,6 +101,10 @@ int main(int argc, char **argv)
             const size_t rows = train.n - b < BATCH ? train.n - b : BATCH;
             nnrt_gather_f32(xb, train.x, idx + b, rows, NIN);
             nnrt_gather_f32(yb, train.y, idx + b, rows, NTARGET);
+            if (b + BATCH < train.n) /* as NAME_fit does */
+                nnrt_prefetch_rows(train.x, idx + b + BATCH,
+                                   train.n - b - BATCH < BATCH ? train.n - b - BATCH : BATCH,
+                                   NIN * sizeof *train.x);
             loss += (double)FN(_train_batch)(m, xb, yb, rows) * (double)rows;
         }
         const double seconds = nnrt_now() - start;

@@ -2504,6 +2504,10 @@ static void emit_fit(Emitter *E)
 		"const size_t rows = n - b < batch ? n - b : batch;\n"
 		"nnrt_gather_$P(xb, x, idx + b, rows, $U_INPUT_SIZE);\n"
 		"nnrt_gather_$P(yb, y, idx + b, rows, $U_TARGET_SIZE);\n"
+		"/* the next batch's rows, loaded while this one trains */\n"
+		"const size_t ahead = n - b - rows < batch ? n - b - rows : batch;\n"
+		"nnrt_prefetch_rows(x, idx + b + rows, ahead,\n"
+		"sizeof *x * $U_INPUT_SIZE);\n"
 		"const double sum = $M_step(m, xb, yb, rows, msum);\n"
 		"if (!isfinite(sum)) {\n"
 		"fprintf(stderr, \"$M_fit: the loss became %s at epoch %d, \"\n"
@@ -3101,7 +3105,7 @@ static const char *const taken_names[] = {
 	"m", "x", "y", "t", "n", "i", "j", "k", "w", "b", "g", "v", "e", "o",
 	"mo", "acc", "dw", "db", "dz", "xi", "yi", "zi", "ti", "di", "dyi",
 	"dxi", "dzi", "seed", "path", "err", "errlen", "opt", "hist", "idx",
-	"xb", "yb", "rows", "batch", "epochs", "status", "done", "start",
+	"xb", "yb", "rows", "batch", "epochs", "status", "done", "start", "ahead",
 	"loss", "msum", "sum", "scale", "metrics", "max", "se", "lse", "row",
 	"best", "want", "hits", "alpha", "tsum", "training", "rng", "s", "z",
 	"nn_sigmoid", "nn_relu", "epoch", "counts", "list", "scratch", "state",

@@ -76,6 +76,15 @@ void nnrt_gather_f32(float *dst, const float *src, const size_t *idx,
 void nnrt_gather_f64(double *dst, const double *src, const size_t *idx,
                      size_t count, size_t row);
 
+/* Starts loading rows idx[0 .. count) of src, row_bytes bytes each, into
+ * the caches without waiting for them (a hint: nothing is read into
+ * memory the program sees, and the data may be anything).  Training loops
+ * call it on the next batch's rows before a step, so that gathering them
+ * after the step finds them in cache instead of memory: the rows of a
+ * shuffled dataset are scattered over all of it. */
+void nnrt_prefetch_rows(const void *src, const size_t *idx, size_t count,
+                        size_t row_bytes);
+
 /* ===================================================================
  * gemm.c: general matrix multiply, row-major
  * =================================================================== */

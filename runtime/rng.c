@@ -123,3 +123,19 @@ void nnrt_gather_f64(double *dst, const double *src, const size_t *idx,
     for (size_t b = 0; b < count; b++)
         memcpy(dst + b * row, src + idx[b] * row, row * sizeof *dst);
 }
+
+void nnrt_prefetch_rows(const void *src, const size_t *idx, size_t count,
+                        size_t row_bytes)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *base = src;
+    for (size_t b = 0; b < count; b++) {
+        const char *row = base + idx[b] * row_bytes;
+        for (size_t at = 0; at < row_bytes; at += 64)
+            __builtin_prefetch(row + at, 0, 2);
+        __builtin_prefetch(row + row_bytes - 1, 0, 2);
+    }
+#else
+    (void)src, (void)idx, (void)count, (void)row_bytes;
+#endif
+}

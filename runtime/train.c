@@ -708,6 +708,11 @@ int nnrt_train(const nnrt_model *d, void *m, const nnrt_dataset *train,
                    d->input_size);
             gather(d, w.yb, train->y, w.idx + s * batch, rows,
                    d->target_size);
+            if (s + 1 < steps) /* the next batch, loaded during this one */
+                nnrt_prefetch_rows(train->x, w.idx + (s + 1) * batch,
+                                   n - (s + 1) * batch < batch
+                                       ? n - (s + 1) * batch : batch,
+                                   d->input_size * sizeof *train->x);
             double l = d->train_batch(m, w.xb, w.yb, rows, mb);
             if (!isfinite(l)) {
                 bar_close(&p);
