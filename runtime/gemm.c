@@ -116,8 +116,10 @@ DEFINE_GEMM_REF(nnrt_dgemm_ref, double)
  * it worked on in its own cache, for the next product and for the
  * optimizer update (measured: 7 % off a Fashion-MNIST step against a
  * split of dW by columns); dX = dZ W splits by columns (inputs).  Every
- * element of C is still one call's dot product over all of k, in the same
- * order, so the split does not change the result.  The first split sets
+ * element of C is one call's dot product over all of k whatever the
+ * split, so any split gives the same result; a product left whole may
+ * differ in the last bits, as OpenBLAS can take other kernels for it than
+ * for its parts (it has some for small products).  The first split sets
  * OpenBLAS to one thread: two thread pools on the same cores would take
  * turns, each waking and parking its threads around the other's work.
  * With one thread in the pool (NNRT_NUM_THREADS=1) nothing is split and

@@ -586,6 +586,9 @@ START_TEST(test_pool_blocks_signals)
 {
     if (nnrt_num_threads() == 1)
         return; /* no workers on this machine */
+    /* A job waits for every worker, so each has started (and named
+     * itself) by the time it returns. */
+    check_visits(100000, 0, nnrt_num_threads());
     DIR *dir = opendir("/proc/self/task");
     if (dir == NULL)
         return; /* not Linux */
