@@ -485,7 +485,9 @@ def section_limit(r, meta, out, summary):
                    "else. In a training step a GEMM's operands come from the step before "
                    "(a freshly gathered batch, weights the optimizer has just rewritten, "
                    "gradients written by another GEMM), not from the cache of the same call "
-                   "repeated, and OpenBLAS's second thread has to be woken for each product.")
+                   "repeated; nnc splits each product over its own threads "
+                   "(docs/RUNTIME.md, \"Threads\"), which is what brings the GEMMs "
+                   "inside training close to OpenBLAS threading them alone.")
     fwd = r.med("sgemm", "forward-256", "openblas", "us_per_call")
     rates = [x for x in (r.med("infer", "batch256", i, "samples_per_s")
                          for i in ("nnc", "nnc-infer")) if x]
