@@ -825,6 +825,287 @@ void emit_custom_fns(Emitter *E)
 	}
 }
 
+/* ---- small chains, feature-major ---------------------------------------- */
+
+/* A training build whose layers are all unrolled dense layers in a chain
+ * (the course's small networks): the hidden layers' outputs are stored
+ * feature-major, [units][BATCH], so that every layer is a loop over the
+ * batch with constant bounds, which the C compiler vectorizes, instead of
+ * scalar code a row at a time.  The output stays row-major, as the loss,
+ * the metrics and predict read it.  Rows past n are computed from rows of
+ * zeros and get a zero gradient, so they change no sum.  The batch is at
+ * most 64 and the transposed buffers, locals on the stack, at most 8192
+ * values. */
+static bool fm_chain(Emitter *E)
+{
+	const Plan *p = E->p;
+	if (!p->training || !p->backward || p->batch > 64)
+		return false;
+	const IrNode *prev = NULL;
+	int64_t values = 0; /* the feature-major locals, at most 8192 values */
+	for (int i = 0; i < p->model->nnodes; i++) {
+		const NodePlan *np = &p->nodes[i];
+		const IrNode *n = np->node;
+		if (n->op == OP_INPUT) {
+			if (prev || n->shape.rank != 1 || np->y >= 0)
+				return false;
+			prev = n;
+			values += size_of(n) * p->batch;
+			continue;
+		}
+		if (n->op != OP_DENSE || !np->unrolled || !np->live || np->fused ||
+		        np->z >= 0 || n->ninputs != 1 || n->inputs[0] != prev)
+			return false;
+		switch (n->act.kind) {
+		case ACT_LINEAR:
+		case ACT_RELU:
+		case ACT_TANH:
+		case ACT_SIGMOID:
+			break;
+		default:
+			return false;
+		}
+		prev = n;
+		values += 2 * n->units * p->batch;
+	}
+	return prev != NULL && prev == p->model->output && prev->op == OP_DENSE &&
+	       values <= 8192;
+}
+
+/* The loop that copies n rows of the row-major `src` ([n, cols]) into the
+ * feature-major `dst` ([cols][BATCH]), zeros past row n. */
+static void fm_transpose_in(Emitter *E, const char *dst, const char *src,
+                            int64_t cols)
+{
+	emit_line(E, "for (int i = 0; i < n; i++)");
+	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", cols);
+	emit_line(E, "%s[k * %" PRId64 " + i] = %s[i * %" PRId64 " + k];", dst,
+	          E->p->batch, src, cols);
+	emit_line(E, "for (int i = n; i < %" PRId64 "; i++)", E->p->batch);
+	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", cols);
+	emit_line(E, "%s[k * %" PRId64 " + i] = %s;", dst, E->p->batch,
+	          emit_lit(E, 0));
+}
+
+/* "const T w0 = w[0], ...;": a layer's weights (and biases, b0 ...) in
+ * locals, so that the loops over the batch read them from registers. */
+static void fm_locals(Emitter *E, const IrNode *n)
+{
+	int64_t I = size_of(n->inputs[0]), O = n->units;
+	PtrVec pcs = {0};
+	emit_piece(E, &pcs, "const %s ", E->T);
+	for (int64_t q = 0; q < O * I; q++)
+		emit_piece(E, &pcs, "w%" PRId64 " = w[%" PRId64 "]%s", q, q,
+		           q + 1 < O * I || n->use_bias ? ", " : ";");
+	for (int64_t j = 0; n->use_bias && j < O; j++)
+		emit_piece(E, &pcs, "b%" PRId64 " = b[%" PRId64 "]%s", j, j,
+		           j + 1 < O ? ", " : ";");
+	emit_wrapped(E, &pcs);
+}
+
+/* "name[j * BATCH + i]": element (j, i) of a feature-major buffer. */
+static const char *fm_at(Emitter *E, const char *name, int64_t j)
+{
+	return emit_fmt(E, "%s[%" PRId64 " * %" PRId64 " + i]", name, j,
+	                E->p->batch);
+}
+
+static void emit_forward_fm(Emitter *E)
+{
+	const Plan *p = E->p;
+	const IrModel *m = p->model;
+	int64_t B = p->batch;
+	emit_line(E, "/* The forward pass over rows [0, n) of x, n <= %s_BATCH; "
+	          "training", E->U);
+	emit_line(E, " * turns dropout on.  Hidden layers' outputs are "
+	          "feature-major,");
+	emit_line(E, " * [units][%s_BATCH]: each layer is a loop over the "
+	          "batch. */", E->U);
+	emit_line(E, "static void %s_forward(%s *m, const %s *x, int n, "
+	          "int training)", E->M, E->M, E->T);
+	emit_brace(E);
+	emit_line(E, "(void)training;");
+	const IrNode *input = m->output;
+	while (input->op != OP_INPUT)
+		input = input->inputs[0];
+	emit_line(E, "%s xt[%" PRId64 " * %" PRId64 "]; /* x, feature-major, "
+	          "zero past row n */", E->T, size_of(input), B);
+	fm_transpose_in(E, "xt", "x", size_of(input));
+	for (int i = 0; i < m->nnodes; i++) {
+		const NodePlan *np = &p->nodes[i];
+		const IrNode *n = np->node;
+		if (n->op != OP_DENSE)
+			continue;
+		const IrNode *in = n->inputs[0];
+		int64_t I = size_of(in), O = n->units;
+		bool out = n == m->output;
+		emit_line(E, "/* %s%s */", emit_layer_title(E, n),
+		          out ? "" : ", feature-major");
+		emit_brace(E);
+		emit_line(E, "const %s *restrict w = %s; /* %s */", E->T,
+		          emit_param_of(E, n, "weight"), emit_eshape(E, n->wshape));
+		if (n->use_bias)
+			emit_line(E, "const %s *restrict b = %s; /* %s */", E->T,
+			          emit_param_of(E, n, "bias"), emit_eshape(E, n->bshape));
+		emit_line(E, "const %s *restrict in = %s;", E->T,
+		          in->op == OP_INPUT ? "xt" : emit_y_of(E, in));
+		if (out)
+			emit_line(E, "%s y[%" PRId64 " * %" PRId64 "];", E->T, O, B);
+		else
+			emit_line(E, "%s *restrict y = %s;", E->T, emit_y_of(E, n));
+		fm_locals(E, n);
+		emit_open(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
+		for (int64_t j = 0; j < O; j++) {
+			PtrVec terms = {0};
+			if (n->use_bias)
+				emit_piece(E, &terms, "b%" PRId64, j);
+			for (int64_t k = 0; k < I; k++)
+				emit_piece(E, &terms, "w%" PRId64 " * %s", j * I + k,
+				           fm_at(E, "in", k));
+			emit_sum(E, emit_fmt(E, "%s = ", fm_at(E, "y", j)), &terms, ";");
+		}
+		emit_close(E);
+		if (n->act.kind != ACT_LINEAR) {
+			emit_line(E, "for (int k = 0; k < %" PRId64 " * %" PRId64 "; k++)",
+			          O, B);
+			emit_line(E, "y[k] = %s;", emit_act_call(E, n->act, "y[k]"));
+		}
+		if (out) {
+			emit_line(E, "for (int i = 0; i < n; i++)");
+			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+			emit_line(E, "%s[i * %" PRId64 " + j] = y[j * %" PRId64 " + i];",
+			          emit_y_of(E, n), O, B);
+		}
+		emit_close(E);
+	}
+	emit_close(E);
+	emit_blank(E);
+}
+
+static void emit_backward_fm(Emitter *E)
+{
+	const Plan *p = E->p;
+	const IrModel *m = p->model;
+	int64_t B = p->batch, P = 1;
+	while (P < B)
+		P *= 2;
+	emit_line(E, "/* The sum of the %s_BATCH values at v, pairwise in a "
+	          "fixed order. */", E->U);
+	emit_line(E, "static %s %s_sum_batch(const %s *v)", E->T, E->M, E->T);
+	emit_brace(E);
+	emit_line(E, "%s t[%" PRId64 "];", E->T, P);
+	emit_line(E, "for (int i = 0; i < %" PRId64 "; i++)", P);
+	if (P == B)
+		emit_line(E, "t[i] = v[i];");
+	else
+		emit_line(E, "t[i] = i < %" PRId64 " ? v[i] : %s;", B,
+		          emit_lit(E, 0));
+	emit_line(E, "for (int h = %" PRId64 "; h > 0; h /= 2)", P / 2);
+	emit_line(E, "for (int i = 0; i < h; i++)");
+	emit_line(E, "t[i] += t[i + h];");
+	emit_line(E, "return t[0];");
+	emit_close(E);
+	emit_blank(E);
+
+	emit_line(E, "/* The backward pass over the n rows of the last forward "
+	          "pass: adds the");
+	emit_line(E, " * gradient of the loss to m->grads.  The gradient of "
+	          "the output is in");
+	emit_line(E, " * place (from %s_loss_backward); layers run in reverse "
+	          "order, each", E->M);
+	emit_line(E, " * summing over the batch with %s_sum_batch. */", E->M);
+	emit_line(E, "static void %s_backward(%s *m, const %s *x, int n)", E->M,
+	          E->M, E->T);
+	emit_brace(E);
+	const IrNode *input = m->output;
+	while (input->op != OP_INPUT)
+		input = input->inputs[0];
+	emit_line(E, "%s xt[%" PRId64 " * %" PRId64 "]; /* x, feature-major, "
+	          "zero past row n */", E->T, size_of(input), B);
+	fm_transpose_in(E, "xt", "x", size_of(input));
+	emit_line(E, "%s pr[%" PRId64 "];", E->T, B);
+	for (int i = m->nnodes - 1; i >= 0; i--) {
+		const NodePlan *np = &p->nodes[i];
+		const IrNode *n = np->node;
+		if (n->op != OP_DENSE)
+			continue;
+		const IrNode *in = n->inputs[0];
+		int64_t I = size_of(in), O = n->units;
+		bool out = n == m->output, dx = in->op != OP_INPUT;
+		emit_blank(E);
+		emit_line(E, "/* %s */", emit_layer_title(E, n));
+		emit_brace(E);
+		if (dx)
+			emit_line(E, "const %s *restrict w = m->p.%s_weight; /* %s */",
+			          E->T, n->name, emit_eshape(E, n->wshape));
+		emit_line(E, "%s *restrict dw = m->g.%s_weight;", E->T, n->name);
+		if (n->use_bias)
+			emit_line(E, "%s *restrict db = m->g.%s_bias;", E->T, n->name);
+		emit_line(E, "const %s *restrict in = %s;", E->T,
+		          dx ? emit_y_of(E, in) : "xt");
+		emit_line(E, "%s dz[%" PRId64 " * %" PRId64 "]; /* d loss / d z, "
+		          "feature-major */", E->T, O, B);
+		if (out) {
+			/* from the row-major gradient of the output, zero past row n */
+			const char *y = emit_fmt(E, "%s[i * %" PRId64 " + j]",
+			                         emit_y_of(E, n), O);
+			const char *dy = emit_fmt(E, "%s[i * %" PRId64 " + j]",
+			                          dy_of(E, n), O);
+			emit_line(E, "for (int i = 0; i < n; i++)");
+			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+			emit_line(E, "dz[j * %" PRId64 " + i] = %s;", B,
+			          act_dz(E, n->act, dy, y, NULL));
+			emit_line(E, "for (int i = n; i < %" PRId64 "; i++)", B);
+			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+			emit_line(E, "dz[j * %" PRId64 " + i] = %s;", B, emit_lit(E, 0));
+		} else {
+			if (n->act.kind != ACT_LINEAR)
+				emit_line(E, "const %s *restrict y = %s;", E->T,
+				          emit_y_of(E, n));
+			emit_line(E, "const %s *restrict dy = %s;", E->T, dy_of(E, n));
+			const char *y = emit_fmt(E, "y[j * %" PRId64 " + i]", B);
+			const char *dy = emit_fmt(E, "dy[j * %" PRId64 " + i]", B);
+			emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+			emit_line(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
+			emit_line(E, "dz[j * %" PRId64 " + i] = %s;", B,
+			          act_dz(E, n->act, dy, y, NULL));
+		}
+		emit_open(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+		if (n->use_bias)
+			emit_line(E, "db[j] += %s_sum_batch(dz + j * %" PRId64 ");", E->M,
+			          B);
+		emit_open(E, "for (int k = 0; k < %" PRId64 "; k++)", I);
+		emit_line(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
+		emit_line(E, "pr[i] = dz[j * %" PRId64 " + i] * in[k * %" PRId64
+		          " + i];", B, B);
+		emit_line(E, "dw[j * %" PRId64 " + k] += %s_sum_batch(pr);", I, E->M);
+		emit_close(E);
+		emit_close(E);
+		if (dx) {
+			emit_line(E, "%s *restrict dx = %s;", E->T, dy_of(E, in));
+			PtrVec pcs = {0};
+			emit_piece(E, &pcs, "const %s ", E->T);
+			for (int64_t q = 0; q < O * I; q++)
+				emit_piece(E, &pcs, "w%" PRId64 " = w[%" PRId64 "]%s", q, q,
+				           q + 1 < O * I ? ", " : ";");
+			emit_wrapped(E, &pcs);
+			emit_open(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
+			for (int64_t k = 0; k < I; k++) {
+				PtrVec terms = {0};
+				for (int64_t j = 0; j < O; j++)
+					emit_piece(E, &terms, "%s * w%" PRId64,
+					           fm_at(E, "dz", j), j * I + k);
+				emit_sum(E, emit_fmt(E, "%s = ", fm_at(E, "dx", k)), &terms,
+				         ";");
+			}
+			emit_close(E);
+		}
+		emit_close(E);
+	}
+	emit_close(E);
+	emit_blank(E);
+}
+
 /* ---- forward ------------------------------------------------------------ */
 
 /* Dense: y = act(x W^T + b), the sums per row unrolled into scalar
@@ -1066,6 +1347,10 @@ void emit_forward_op(Emitter *E, const NodePlan *np)
 static void emit_forward(Emitter *E)
 {
 	const Plan *p = E->p;
+	if (fm_chain(E)) {
+		emit_forward_fm(E);
+		return;
+	}
 	emit_line(E, "/* The forward pass over rows [0, n) of x, n <= %s_BATCH%s",
 	          E->U, p->training ? ";" : ". */");
 	if (p->training)
@@ -1339,6 +1624,10 @@ static void bwd_concat(Emitter *E, const NodePlan *np)
 static void emit_backward(Emitter *E)
 {
 	const Plan *p = E->p;
+	if (fm_chain(E)) {
+		emit_backward_fm(E);
+		return;
+	}
 	emit_line(E, "/* The backward pass over the n rows of the last forward "
 	          "pass: adds the");
 	emit_line(E, " * gradient of the loss to m->grads.  The gradient of "
@@ -1847,6 +2136,7 @@ static void emit_struct(Emitter *E)
 			f[nf++] = (Field){emit_fmt(E, "%s_tensors g;", E->M),
 			                  "their gradients by name"};
 	}
+	const bool fm = fm_chain(E);
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < m->nnodes; i++) {
 			const NodePlan *np = &p->nodes[i];
@@ -1857,7 +2147,12 @@ static void emit_struct(Emitter *E)
 				f[nf++] = (Field){emit_fmt(E, "%s *%s_z;", E->T, n->name),
 				                  emit_fmt(E, "%s %s before its activation, %s",
 				                           sh, n->name, at)};
-			if (pass == 0 && np->y >= 0)
+			if (pass == 0 && np->y >= 0 && fm && n != m->output)
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_y;", E->T, n->name),
+				                  emit_fmt(E, "[%" PRId64 "][%" PRId64 "] "
+				                           "output of %s, feature-major, %s",
+				                           size_of(n), p->batch, n->name, at)};
+			else if (pass == 0 && np->y >= 0)
 				f[nf++] = (Field){emit_fmt(E, "%s *%s_y;", E->T, n->name),
 				                  emit_fmt(E, "%s output of %s, %s", sh,
 				                           n->name, at)};
@@ -1865,7 +2160,12 @@ static void emit_struct(Emitter *E)
 				f[nf++] = (Field){emit_fmt(E, "%s *%s_mask;", E->T, n->name),
 				                  emit_fmt(E, "%s dropout mask: 0 or 1 / "
 				                           "(1 - rate)", sh)};
-			if (pass == 1 && np->dy >= 0)
+			if (pass == 1 && np->dy >= 0 && fm && n != m->output)
+				f[nf++] = (Field){emit_fmt(E, "%s *%s_dy;", E->T, n->name),
+				                  emit_fmt(E, "[%" PRId64 "][%" PRId64 "] d loss "
+				                           "/ d %s, feature-major", size_of(n),
+				                           p->batch, n->name)};
+			else if (pass == 1 && np->dy >= 0)
 				f[nf++] = (Field){emit_fmt(E, "%s *%s_dy;", E->T, n->name),
 				                  emit_fmt(E, "%s d loss / d %s%s", sh, n->name,
 				                           np->fused ? " (its logits)" : "")};
