@@ -872,32 +872,36 @@ static bool fm_chain(Emitter *E)
 	       values <= 8192;
 }
 
-/* The loop that copies n rows of the row-major `src` ([n, cols]) into the
- * feature-major `dst` ([cols][BATCH]), zeros past row n. */
-static void fm_transpose_in(Emitter *E, const char *dst, const char *src,
-                            int64_t cols)
+/* The local xt, [inputs][BATCH]: the n rows of x, feature-major, zeros
+ * past row n; the forward and backward passes start with it. */
+static void fm_input(Emitter *E)
 {
+	const IrNode *input = E->p->model->output;
+	while (input->op != OP_INPUT)
+		input = input->inputs[0];
+	int64_t I = size_of(input), B = E->p->batch;
+	emit_line(E, "%s xt[%" PRId64 " * %" PRId64 "]; /* x, feature-major, "
+	          "zero past row n */", E->T, I, B);
 	emit_line(E, "for (int i = 0; i < n; i++)");
-	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", cols);
-	emit_line(E, "%s[k * %" PRId64 " + i] = %s[i * %" PRId64 " + k];", dst,
-	          E->p->batch, src, cols);
-	emit_line(E, "for (int i = n; i < %" PRId64 "; i++)", E->p->batch);
-	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", cols);
-	emit_line(E, "%s[k * %" PRId64 " + i] = %s;", dst, E->p->batch,
-	          emit_lit(E, 0));
+	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", I);
+	emit_line(E, "xt[k * %" PRId64 " + i] = x[i * %" PRId64 " + k];", B, I);
+	emit_line(E, "for (int i = n; i < %" PRId64 "; i++)", B);
+	emit_line(E, "for (int k = 0; k < %" PRId64 "; k++)", I);
+	emit_line(E, "xt[k * %" PRId64 " + i] = %s;", B, emit_lit(E, 0));
 }
 
-/* "const T w0 = w[0], ...;": a layer's weights (and biases, b0 ...) in
- * locals, so that the loops over the batch read them from registers. */
-static void fm_locals(Emitter *E, const IrNode *n)
+/* "const T w0 = w[0], ...;": a layer's weights (and, with bias, its
+ * biases b0 ...) in locals, so that the loops over the batch read them from
+ * registers. */
+static void fm_locals(Emitter *E, const IrNode *n, bool bias)
 {
 	int64_t I = size_of(n->inputs[0]), O = n->units;
 	PtrVec pcs = {0};
 	emit_piece(E, &pcs, "const %s ", E->T);
 	for (int64_t q = 0; q < O * I; q++)
 		emit_piece(E, &pcs, "w%" PRId64 " = w[%" PRId64 "]%s", q, q,
-		           q + 1 < O * I || n->use_bias ? ", " : ";");
-	for (int64_t j = 0; n->use_bias && j < O; j++)
+		           q + 1 < O * I || bias ? ", " : ";");
+	for (int64_t j = 0; bias && j < O; j++)
 		emit_piece(E, &pcs, "b%" PRId64 " = b[%" PRId64 "]%s", j, j,
 		           j + 1 < O ? ", " : ";");
 	emit_wrapped(E, &pcs);
@@ -925,12 +929,7 @@ static void emit_forward_fm(Emitter *E)
 	          "int training)", E->M, E->M, E->T);
 	emit_brace(E);
 	emit_line(E, "(void)training;");
-	const IrNode *input = m->output;
-	while (input->op != OP_INPUT)
-		input = input->inputs[0];
-	emit_line(E, "%s xt[%" PRId64 " * %" PRId64 "]; /* x, feature-major, "
-	          "zero past row n */", E->T, size_of(input), B);
-	fm_transpose_in(E, "xt", "x", size_of(input));
+	fm_input(E);
 	for (int i = 0; i < m->nnodes; i++) {
 		const NodePlan *np = &p->nodes[i];
 		const IrNode *n = np->node;
@@ -953,7 +952,7 @@ static void emit_forward_fm(Emitter *E)
 			emit_line(E, "%s y[%" PRId64 " * %" PRId64 "];", E->T, O, B);
 		else
 			emit_line(E, "%s *restrict y = %s;", E->T, emit_y_of(E, n));
-		fm_locals(E, n);
+		fm_locals(E, n, n->use_bias);
 		emit_open(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
 		for (int64_t j = 0; j < O; j++) {
 			PtrVec terms = {0};
@@ -1017,12 +1016,7 @@ static void emit_backward_fm(Emitter *E)
 	emit_line(E, "static void %s_backward(%s *m, const %s *x, int n)", E->M,
 	          E->M, E->T);
 	emit_brace(E);
-	const IrNode *input = m->output;
-	while (input->op != OP_INPUT)
-		input = input->inputs[0];
-	emit_line(E, "%s xt[%" PRId64 " * %" PRId64 "]; /* x, feature-major, "
-	          "zero past row n */", E->T, size_of(input), B);
-	fm_transpose_in(E, "xt", "x", size_of(input));
+	fm_input(E);
 	emit_line(E, "%s pr[%" PRId64 "];", E->T, B);
 	for (int i = m->nnodes - 1; i >= 0; i--) {
 		const NodePlan *np = &p->nodes[i];
@@ -1083,12 +1077,7 @@ static void emit_backward_fm(Emitter *E)
 		emit_close(E);
 		if (dx) {
 			emit_line(E, "%s *restrict dx = %s;", E->T, dy_of(E, in));
-			PtrVec pcs = {0};
-			emit_piece(E, &pcs, "const %s ", E->T);
-			for (int64_t q = 0; q < O * I; q++)
-				emit_piece(E, &pcs, "w%" PRId64 " = w[%" PRId64 "]%s", q, q,
-				           q + 1 < O * I ? ", " : ";");
-			emit_wrapped(E, &pcs);
+			fm_locals(E, n, false);
 			emit_open(E, "for (int i = 0; i < %" PRId64 "; i++)", B);
 			for (int64_t k = 0; k < I; k++) {
 				PtrVec terms = {0};

@@ -164,7 +164,8 @@ int nnrt_num_threads(void);
 #define NNRT_MAX_THREADS 64
 
 /* Part t of `parts` over [0, n), boundaries rounded down to multiples of
- * `align`, as nnrt_parallel_split splits it (nnrt_parallel_for: align 16). */
+ * `align` (0 counts as 1), as nnrt_parallel_split splits it
+ * (nnrt_parallel_for: align 16). */
 void nnrt_part(size_t n, int parts, int t, size_t align, size_t *lo,
                size_t *hi);
 

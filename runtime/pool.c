@@ -46,6 +46,8 @@ void nnrt_part(size_t n, int parts, int t, size_t align, size_t *lo,
                size_t *hi)
 {
     size_t a = n / (size_t)parts * (size_t)t, b = n / (size_t)parts * (size_t)(t + 1);
+    if (align == 0)
+        align = 1;
     *lo = t == 0 ? 0 : a / align * align;
     *hi = t == parts - 1 ? n : b / align * align;
 }
@@ -198,7 +200,7 @@ void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align)
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n = n;
-    pool.align = align ? align : 1;
+    pool.align = align;
     atomic_store_explicit(&pool.pending, pool.nthreads - 1,
                           memory_order_relaxed);
     pthread_mutex_lock(&pool.lock);

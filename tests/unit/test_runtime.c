@@ -481,7 +481,11 @@ START_TEST(test_part_bounds)
             ck_assert_uint_eq(next, sizes[s]); /* covers [0, n) */
         }
     }
-    size_t lo, hi; /* equal shares, rounded down to 16 */
+    size_t lo, hi;
+    nnrt_part(10, 3, 1, 0, &lo, &hi); /* align 0 is 1 */
+    ck_assert_uint_eq(lo, 3);
+    ck_assert_uint_eq(hi, 6);
+    /* equal shares, rounded down to 16 */
     nnrt_part(235146, 2, 0, 16, &lo, &hi);
     ck_assert_uint_eq(hi, 117568);
     nnrt_part(235146, 2, 1, 16, &lo, &hi);
