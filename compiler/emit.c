@@ -872,6 +872,46 @@ static bool fm_chain(Emitter *E)
 	       values <= 8192;
 }
 
+/* A training build whose layers with parameters are all GEMM dense
+ * layers that the backward pass reaches: the backward pass writes each
+ * gradient with its GEMM's alpha and beta, d = alpha * gradient + beta * d,
+ * beta 0 on a step's first chunk, so nothing clears the gradients first. */
+static bool direct_grads(Emitter *E)
+{
+	const Plan *p = E->p;
+	if (!p->training || !p->backward || p->nparams == 0 || fm_chain(E))
+		return false;
+	for (int i = 0; i < p->model->nnodes; i++) {
+		const NodePlan *np = &p->nodes[i];
+		if (np->node->op == OP_DENSE &&
+		        (np->unrolled || !np->live || !np->grad))
+			return false;
+	}
+	return true;
+}
+
+/* sgd without momentum on such a build: w -= learning_rate * g is the dW
+ * GEMM with alpha -learning_rate and beta 1 written into the weights
+ * themselves, so a step over one chunk has no update pass at all (over
+ * several chunks the later chunks' forward passes need the old weights,
+ * and the gradient goes through m->grads). */
+static bool fold_params(Emitter *E)
+{
+	const Optimizer *o = &E->m->train.opt;
+	return direct_grads(E) && o->kind == OPT_SGD && o->momentum == 0;
+}
+
+/* sgd with momentum (not Nesterov's) on such a build: Keras's
+ * v = momentum * v - learning_rate * g is the dW GEMM with alpha
+ * -learning_rate and beta momentum written into the velocity itself, so a
+ * training step never stores g and the update is w += v. */
+static bool fold_velocity(Emitter *E)
+{
+	const Optimizer *o = &E->m->train.opt;
+	return direct_grads(E) && o->kind == OPT_SGD && o->momentum > 0 &&
+	       o->nesterov == 0;
+}
+
 /* The local xt, [inputs][BATCH]: the n rows of x, feature-major, zeros
  * past row n; the forward and backward passes start with it. */
 static void fm_input(Emitter *E)
@@ -1463,19 +1503,60 @@ static void bwd_dense_unrolled(Emitter *E, const NodePlan *np)
 	emit_close(E);
 }
 
-static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
+/* A GEMM dense layer's weight gradient, dZᵀ X: added to m->grads, or in a
+ * direct build written into d with alpha and beta (direct_grads). */
+static void bwd_dw_gemm(Emitter *E, const NodePlan *np, bool direct)
+{
+	const IrNode *n = np->node;
+	int64_t I = size_of(n->inputs[0]), O = n->units;
+	PtrVec pcs = {0};
+	emit_piece(E, &pcs, "%s(1, 0, %" PRId64 ", %" PRId64 ", n, %s, ", gemm(E),
+	           O, I, direct ? "alpha" : emit_lit(E, 1));
+	emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
+	emit_piece(E, &pcs, "%s, %" PRId64 ", ", emit_y_of(E, n->inputs[0]), I);
+	emit_piece(E, &pcs, "%s, ", direct ? "beta" : emit_lit(E, 1));
+	emit_piece(E, &pcs, "%s%s_weight, %" PRId64 ");", direct ? "d->" : "m->g.",
+	           n->name, I);
+	emit_wrapped(E, &pcs);
+}
+
+/* A GEMM dense layer's input gradient, dZ W, if its input needs one. */
+static void bwd_dx_gemm(Emitter *E, const NodePlan *np)
 {
 	const IrNode *n = np->node;
 	const IrNode *in = n->inputs[0];
 	int64_t I = size_of(in), O = n->units;
-	bool dx = plan_of(E, in)->grad;
+	if (!plan_of(E, in)->grad)
+		return;
+	PtrVec pcs = {0};
+	emit_piece(E, &pcs, "%s(0, 0, n, %" PRId64 ", %" PRId64 ", %s, ", gemm(E),
+	           I, O, emit_lit(E, 1));
+	emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
+	emit_piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
+	emit_piece(E, &pcs, "%s, ", emit_lit(E, np->dx_assign[0] ? 0 : 1));
+	emit_piece(E, &pcs, "%s, %" PRId64 ");", dy_of(E, in), I);
+	emit_wrapped(E, &pcs);
+}
+
+static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
+{
+	const IrNode *n = np->node;
+	int64_t O = n->units;
 	bool act = !np->fused && n->act.kind != ACT_LINEAR;
 	bool soft = n->act.kind == ACT_SOFTMAX && !np->fused;
+	bool direct = direct_grads(E);
+	const char *dst = direct ? "d->" : "m->g.";
 	emit_brace(E);
 	emit_line(E, "%s *dz = %s; /* %s, dL/dz in place of dL/dy */", E->T,
 	          dy_of(E, n), emit_bshape(E, n->shape));
 	if (n->use_bias)
-		emit_line(E, "%s *db = m->g.%s_bias;", E->T, n->name);
+		emit_line(E, "%s *db = %s%s_bias;", E->T, dst, n->name);
+	if (n->use_bias && direct) {
+		emit_line(E, "if (beta != %s)", emit_lit(E, 1));
+		emit_line(E, "for (int j = 0; j < %" PRId64 "; j++)", O);
+		emit_line(E, "db[j] = beta == %s ? %s : beta * db[j];",
+		          emit_lit(E, 0), emit_lit(E, 0));
+	}
 	if (act || n->use_bias) {
 		emit_open(E, "for (int i = 0; i < n; i++)");
 		emit_line(E, "%s *dzi = dz + i * %" PRId64 ";", E->T, O);
@@ -1501,27 +1582,19 @@ static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
 			emit_line(E, "dzi[j] = %s;",
 			          act_dz(E, n->act, "dzi[j]", "yi[j]", "zi[j]"));
 		if (n->use_bias)
-			emit_line(E, "db[j] += dzi[j];");
+			emit_line(E, "db[j] += %sdzi[j];", direct ? "alpha * " : "");
 		if (two)
 			emit_close(E);
 		emit_close(E);
 	}
-	PtrVec pcs = {0};
-	emit_piece(E, &pcs, "%s(1, 0, %" PRId64 ", %" PRId64 ", n, %s, ", gemm(E),
-	           O, I, emit_lit(E, 1));
-	emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
-	emit_piece(E, &pcs, "%s, %" PRId64 ", ", emit_y_of(E, in), I);
-	emit_piece(E, &pcs, "%s, ", emit_lit(E, 1));
-	emit_piece(E, &pcs, "m->g.%s_weight, %" PRId64 ");", n->name, I);
-	emit_wrapped(E, &pcs);
-	if (dx) {
-		emit_piece(E, &pcs, "%s(0, 0, n, %" PRId64 ", %" PRId64 ", %s, ",
-		           gemm(E), I, O, emit_lit(E, 1));
-		emit_piece(E, &pcs, "dz, %" PRId64 ", ", O);
-		emit_piece(E, &pcs, "m->p.%s_weight, %" PRId64 ", ", n->name, I);
-		emit_piece(E, &pcs, "%s, ", emit_lit(E, np->dx_assign[0] ? 0 : 1));
-		emit_piece(E, &pcs, "%s, %" PRId64 ");", dy_of(E, in), I);
-		emit_wrapped(E, &pcs);
+	/* A direct build computes dx first: its dW GEMM may write into the
+	 * weights themselves (fold_params). */
+	if (direct) {
+		bwd_dx_gemm(E, np);
+		bwd_dw_gemm(E, np, direct);
+	} else {
+		bwd_dw_gemm(E, np, direct);
+		bwd_dx_gemm(E, np);
 	}
 	emit_close(E);
 }
@@ -1617,12 +1690,23 @@ static void emit_backward(Emitter *E)
 		emit_backward_fm(E);
 		return;
 	}
-	emit_line(E, "/* The backward pass over the n rows of the last forward "
-	          "pass: adds the");
-	emit_line(E, " * gradient of the loss to m->grads.  The gradient of "
-	          "the output is in");
-	emit_line(E, " * place (from %s_loss_backward); layers run in reverse "
-	          "order. */", E->M);
+	const bool direct = direct_grads(E);
+	if (direct) {
+		emit_line(E, "/* The backward pass over the n rows of the last "
+		          "forward pass: d = alpha *");
+		emit_line(E, " * (d loss / d params) + beta * d, beta 0 "
+		          "overwriting d.  The gradient of the");
+		emit_line(E, " * output is in place (from %s_loss_backward); "
+		          "layers run in reverse", E->M);
+		emit_line(E, " * order. */");
+	} else {
+		emit_line(E, "/* The backward pass over the n rows of the last "
+		          "forward pass: adds the");
+		emit_line(E, " * gradient of the loss to m->grads.  The gradient "
+		          "of the output is in");
+		emit_line(E, " * place (from %s_loss_backward); layers run in "
+		          "reverse order. */", E->M);
+	}
 	EmitBuf body = {0}, *saved = E->out;
 	E->out = &body;
 	E->used_x = false;
@@ -1671,8 +1755,15 @@ static void emit_backward(Emitter *E)
 	}
 	E->indent--;
 	E->out = saved;
-	emit_line(E, "static void %s_backward(%s *m, const %s *x, int n)", E->M,
-	          E->M, E->T);
+	if (direct) {
+		emit_line(E, "static void %s_backward(%s *m, const %s *x, int n,",
+		          E->M, E->M, E->T);
+		emit_line(E, "const %s_tensors *d, %s alpha, %s beta)", E->M, E->T,
+		          E->T);
+	} else {
+		emit_line(E, "static void %s_backward(%s *m, const %s *x, int n)",
+		          E->M, E->M, E->T);
+	}
 	emit_brace(E);
 	if (!E->used_x)
 		emit_line(E, "(void)x;");
@@ -1945,12 +2036,19 @@ static void emit_update(Emitter *E)
 	emit_brace(E);
 	emit_line(E, "%s *m = ctx;", E->M);
 	emit_line(E, "%s *w = m->params;", E->T);
-	emit_line(E, "const %s *g = m->grads;", E->T);
+	if (!fold_velocity(E))
+		emit_line(E, "const %s *g = m->grads;", E->T);
 	const char *lr = emit_lit(E, o->learning_rate);
 	const char *loop = "for (size_t i = lo; i < hi; i++)";
 	switch (o->kind) {
 	case OPT_SGD:
-		if (o->momentum > 0) {
+		if (fold_velocity(E)) {
+			emit_line(E, "/* the backward pass has made v = %s v - %s g */",
+			          emit_lit(E, o->momentum), lr);
+			emit_line(E, "const %s *v = m->opt; /* velocity */", E->T);
+			emit_line(E, "%s", loop);
+			emit_line(E, "w[i] += v[i];");
+		} else if (o->momentum > 0) {
 			emit_line(E, "%s *v = m->opt; /* velocity */", E->T);
 			emit_open(E, "%s", loop);
 			emit_line(E, "v[i] = %s * v[i] - %s * g[i];",
@@ -2124,6 +2222,9 @@ static void emit_struct(Emitter *E)
 		if (p->training)
 			f[nf++] = (Field){emit_fmt(E, "%s_tensors g;", E->M),
 			                  "their gradients by name"};
+		if (fold_velocity(E))
+			f[nf++] = (Field){emit_fmt(E, "%s_tensors v;", E->M),
+			                  "the velocity by name"};
 	}
 	const bool fm = fm_chain(E);
 	for (int pass = 0; pass < 2; pass++)
@@ -2216,8 +2317,10 @@ static void emit_create(Emitter *E)
 		if (n->op != OP_DENSE)
 			continue;
 		any_dense = true;
-		for (int g = 0; g < (p->training ? 2 : 1); g++) {
-			const char *s = g ? "g" : "p", *blk = g ? "grads" : "params";
+		int views = !p->training ? 1 : fold_velocity(E) ? 3 : 2;
+		for (int g = 0; g < views; g++) {
+			const char *s = (const char *[]){"p", "g", "v"}[g];
+			const char *blk = (const char *[]){"params", "grads", "opt"}[g];
 			emit_line(E, "m->%s.%s_weight = m->%s + %" PRId64 ";", s, n->name,
 			          blk, np->weight);
 			if (n->use_bias)
@@ -2848,6 +2951,18 @@ static void emit_fit(Emitter *E)
 
 /* ---- the public functions ----------------------------------------------- */
 
+/* "const double sum = NAME_gradients(...);" of a build with direct_grads:
+ * d = alpha * the gradient + beta * d. */
+static void grads_call(Emitter *E, const char *msum, const char *d,
+                       const char *alpha, const char *beta)
+{
+	PtrVec pcs = {0};
+	emit_piece(E, &pcs, "const double sum = %s_gradients(m, x, y, n, %s, ",
+	           E->M, msum);
+	emit_piece(E, &pcs, "%s, %s, %s);", d, alpha, beta);
+	emit_wrapped(E, &pcs);
+}
+
 static void emit_public(Emitter *E)
 {
 	const Plan *p = E->p;
@@ -2878,7 +2993,19 @@ static void emit_public(Emitter *E)
 	emit_close(E);
 	emit_blank(E);
 
-	if (p->training) {
+	const bool direct = direct_grads(E);
+	if (p->training && direct) {
+		emit_code(E,
+			"/* Forward (training) and backward over rows [0, n) in chunks of\n"
+			" * $U_BATCH: d = alpha * (the gradient averaged over all n rows)\n"
+			" * + beta * d.  Returns the sum of the per-row losses; adds metric\n"
+			" * sums to msum unless it is NULL. */\n"
+			"static double $M_gradients($M *m, const $T *x, const $T *y, size_t n,\n"
+			"double *msum, const $M_tensors *d, $T alpha, $T beta)\n"
+			"{\n"
+			"const $T scale = ($T)(1.0 / (double)(n ? n : 1));\n"
+			"double sum = 0;\n");
+	} else if (p->training) {
 		emit_code(E,
 			"/* Forward (training) and backward over rows [0, n) in chunks of\n"
 			" * $U_BATCH, the gradient averaged over all n rows in m->grads.\n"
@@ -2889,7 +3016,11 @@ static void emit_public(Emitter *E)
 			"{\n"
 			"const $T scale = ($T)(1.0 / (double)(n ? n : 1));\n"
 			"double sum = 0;\n");
-		if (p->nparams >= EMIT_PARALLEL_MIN)
+	}
+	if (p->training) {
+		if (direct)
+			;
+		else if (p->nparams >= EMIT_PARALLEL_MIN)
 			emit_code(E, "nnrt_parallel_zero(m->grads, $U_PARAM_COUNT, "
 			          "sizeof *m->grads);\n");
 		else
@@ -2905,7 +3036,11 @@ static void emit_public(Emitter *E)
 			emit_code(E, "if (msum)\n$M_metrics(m, yi, rows, msum);\n");
 		else
 			emit_code(E, "(void)msum;\n");
-		if (p->backward)
+		if (direct)
+			emit_code(E,
+				"$M_loss_backward(m, yi, rows, scale);\n"
+				"$M_backward(m, xi, rows, d, alpha, i == 0 ? beta : 1);\n");
+		else if (p->backward)
 			emit_code(E,
 				"$M_loss_backward(m, yi, rows, scale);\n"
 				"$M_backward(m, xi, rows);\n");
@@ -2920,8 +3055,35 @@ static void emit_public(Emitter *E)
 			"/* One optimizer step over n rows; returns the sum of their losses. */\n"
 			"static double $M_step($M *m, const $T *x, const $T *y, size_t n,\n"
 			"double *msum)\n"
-			"{\n"
-			"const double sum = $M_gradients(m, x, y, n, msum);\n"
+			"{\n");
+		const Optimizer *opt = &E->m->train.opt;
+		if (fold_velocity(E)) {
+			emit_line(E, "/* v = %s v - %s g: the gradient goes straight into "
+			          "the velocity */", emit_lit(E, opt->momentum),
+			          emit_lit(E, opt->learning_rate));
+			grads_call(E, "msum", "&m->v",
+			           emit_fmt(E, "-%s", emit_lit(E, opt->learning_rate)),
+			           emit_lit(E, opt->momentum));
+		} else if (fold_params(E)) {
+			emit_line(E, "if (n <= %s_BATCH) {", E->U);
+			emit_line(E, "/* one chunk: w -= %s g, the gradient going "
+			          "straight into the weights */",
+			          emit_lit(E, opt->learning_rate));
+			emit_line(E, "m->step += 1;");
+			PtrVec call = {0};
+			emit_piece(E, &call, "return %s_gradients(m, x, y, n, msum, ",
+			           E->M);
+			emit_piece(E, &call, "&m->p, -%s, %s);",
+			           emit_lit(E, opt->learning_rate), emit_lit(E, 1));
+			emit_wrapped(E, &call);
+			emit_line(E, "}");
+			grads_call(E, "msum", "&m->g", emit_lit(E, 1), emit_lit(E, 0));
+		} else if (direct) {
+			grads_call(E, "msum", "&m->g", emit_lit(E, 1), emit_lit(E, 0));
+		} else {
+			emit_code(E, "const double sum = $M_gradients(m, x, y, n, msum);\n");
+		}
+		emit_code(E,
 			"$M_update(m);\n"
 			"return sum;\n"
 			"}\n"
@@ -2934,8 +3096,12 @@ static void emit_public(Emitter *E)
 			"}\n"
 			"\n"
 			"$T $M_compute_gradients($M *m, const $T *x, const $T *y, size_t n)\n"
-			"{\n"
-			"const double sum = $M_gradients(m, x, y, n, NULL);\n"
+			"{\n");
+		if (direct)
+			grads_call(E, "NULL", "&m->g", emit_lit(E, 1), emit_lit(E, 0));
+		else
+			emit_code(E, "const double sum = $M_gradients(m, x, y, n, NULL);\n");
+		emit_code(E,
 			"return n ? ($T)(sum / (double)n) : 0;\n"
 			"}\n"
 			"\n"
@@ -3300,10 +3466,17 @@ static void emit_header(Emitter *E, EmitBuf *out)
 		"/* For tests and tools: the $U_PARAM_COUNT parameters, in layer order,\n"
 		" * weight then bias. */\n"
 		"$T *$M_params($M *m);\n");
-	if (p->training)
+	if (p->training && (fold_velocity(E) || fold_params(E)))
+		emit_code(E,
+			"/* The gradient of the last compute_gradients, same layout\n"
+			" * (train_batch folds it into sgd's step as the backward pass\n"
+			" * computes it, and does not keep it). */\n");
+	else if (p->training)
 		emit_code(E,
 			"/* The gradient of the last compute_gradients or train_batch, same\n"
-			" * layout. */\n"
+			" * layout. */\n");
+	if (p->training)
+		emit_code(E,
 			"const $T *$M_grads(const $M *m);\n"
 			"/* Forward (dropout on) and backward over n rows without a step;\n"
 			" * returns the mean loss. */\n"

@@ -35,6 +35,9 @@
  *   steps   the loss grades_train_batch returns in each of 10 steps
  *           against loss_steps;
  *   final   the parameter block after them against final_flat;
+ *   steps2  the same 10 steps from init_flat on a fresh model, each on the
+ *           batch given twice (2 * BATCH rows, two chunks: the same mean
+ *           loss and gradient), against loss_steps and final_flat;
  *   save    with SAVE_PATH: grades_save, then grades_load into a fresh
  *           model, must give back the block bit for bit.
  *
@@ -296,6 +299,22 @@ int main(int argc, char **argv)
                                    NULL, STEPS, TOL_STEPS));
     printf("  final %.2g", compare("final", FN(params)(m), final, seg,
                                    NPARAMS, TOL_STEPS));
+
+    /* Steps over two chunks: the optimizer sees the same gradient. */
+    MODEL *m3 = FN(create)(3);
+    if (m3 == NULL || FN(load)(m3, path, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: a second model: %s\n", STR(MODEL),
+                m3 ? err : "create failed");
+        return 2;
+    }
+    for (int s = 0; s < STEPS; s++)
+        losses[s] = FN(train_batch)(m3, rx, ry, 2 * BATCH);
+    e = compare("2*BATCH steps (loss before each)", losses, steps, NULL,
+                STEPS, TOL_STEPS);
+    e = fmax(e, compare("2*BATCH final", FN(params)(m3), final, seg,
+                        NPARAMS, TOL_STEPS));
+    printf("  steps2 %.2g", e);
+    FN(destroy)(m3);
 
     if (save_path != NULL) {
         if (FN(save)(m, save_path, err, sizeof err) != 0 ||
