@@ -17,6 +17,11 @@
  *     fashion  train_loss     mean training loss of the last epoch
  *     fashion  test_acc_Nep   test accuracy after N = EPOCHS epochs
  *     fashion  gemm_s         seconds of each epoch spent in nnrt_sgemm
+ *     fashion  pool_wait_s    seconds of each epoch the program's thread
+ *                             waited for the runtime's other threads to
+ *                             finish their parts of a split loop
+ *     fashion  pool_own_s     seconds of its own parts of those loops
+ *     fashion  pool_others_s  seconds of the slowest other thread's parts
  *     memory   rss_start_kb   resident set before the data is read
  *     memory   rss_data_kb    resident set with the data in memory
  *     memory   rss_peak_kb    peak resident set after the first epoch
@@ -95,6 +100,8 @@ int main(int argc, char **argv)
     double loss = 0;
     for (int e = 1; e <= epochs; e++) {
         const double start = nnrt_now(), gemm_start = gemm_seconds;
+        nnrt_pool_stats pool0, pool1;
+        nnrt_pool_stats_get(&pool0);
         loss = 0;
         nnrt_shuffle(idx, train.n, &rng);
         for (size_t b = 0; b < train.n; b += BATCH) {
@@ -108,8 +115,12 @@ int main(int argc, char **argv)
             loss += (double)FN(_train_batch)(m, xb, yb, rows) * (double)rows;
         }
         const double seconds = nnrt_now() - start;
+        nnrt_pool_stats_get(&pool1);
         record("fashion", label, "nnc", "epoch_s", seconds);
         record("fashion", label, "nnc", "gemm_s", gemm_seconds - gemm_start);
+        record("fashion", label, "nnc", "pool_wait_s", pool1.wait_s - pool0.wait_s);
+        record("fashion", label, "nnc", "pool_own_s", pool1.own_s - pool0.own_s);
+        record("fashion", label, "nnc", "pool_others_s", pool1.others_s - pool0.others_s);
         if (e == 1)
             record("memory", label, "nnc", "rss_peak_kb", (double)peak_rss_kb());
         fprintf(stderr, "fashion %s nnc: epoch %d/%d loss %.4f %.2f s\n",

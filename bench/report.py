@@ -488,6 +488,24 @@ def section_limit(r, meta, out, summary):
                    "repeated; nnc splits each product over its own threads "
                    "(docs/RUNTIME.md, \"Threads\"), which is what brings the GEMMs "
                    "inside training close to OpenBLAS threading them alone.")
+    wait = r.med("fashion", "sgd", "nnc", "pool_wait_s")
+    own = r.med("fashion", "sgd", "nnc", "pool_own_s")
+    others = r.med("fashion", "sgd", "nnc", "pool_others_s")
+    if epoch and wait is not None and own and others:
+        waits = r.all("fashion", "sgd", "nnc", "pool_wait_s")
+        slow = [o / w for o, w in zip(r.all("fashion", "sgd", "nnc", "pool_others_s"),
+                                      r.all("fashion", "sgd", "nnc", "pool_own_s")) if w]
+        out.append(f"- Waiting for the other core (`nnrt_pool_stats_get`): every split product "
+                   "and update gives each thread the same share, and the program's thread then "
+                   f"waits for the other's: {fmt(wait)} s of the sgd epoch "
+                   f"({100 * wait / epoch:.0f} %; per epoch{spread(waits)}). The other thread "
+                   f"took {fmt(others / own)}× as long as the program's own for the same work "
+                   f"(per epoch{spread(slow)}). Without that wait the epoch would take "
+                   f"{fmt(epoch - wait)} s, **{(epoch - wait) / gemm_s:.2f}×** the GEMMs alone. "
+                   "Balancing the parts by measured speed would change which OpenBLAS kernel "
+                   "each part gets (it has special ones for small products) and with it the "
+                   "last bits of the weights from run to run, so the split stays fixed: "
+                   "the same seed and thread count always give the same weights.")
     fwd = r.med("sgemm", "forward-256", "openblas", "us_per_call")
     rates = [x for x in (r.med("infer", "batch256", i, "samples_per_s")
                          for i in ("nnc", "nnc-infer")) if x]
@@ -498,6 +516,12 @@ def section_limit(r, meta, out, summary):
                    f"takes {fmt(1e6 / best256)} µs per sample. OpenBLAS does the same "
                    "GEMMs for PyTorch, so at this batch size nnc's lead can only come from "
                    "the work around them.")
+        _, t256 = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
+        if t256:
+            out.append(f"  PyTorch's best batch-256 call takes {fmt(256e6 / t256)} µs: a "
+                       "program that did nothing but these GEMMs would be "
+                       f"**{fmt(256e6 / t256 / fwd)}×** faster than PyTorch, the most any "
+                       "program calling OpenBLAS's `cblas_sgemm` can gain here.")
     gemv = [c for c in r.configs("sgemm") if c.startswith("gemv-")]
     gemm1 = [c for c in r.configs("sgemm") if c.startswith("gemm-1x")]
     if gemv and gemm1:

@@ -163,6 +163,22 @@ int nnrt_num_threads(void);
 
 #define NNRT_MAX_THREADS 64
 
+/* What the pool's split loops cost since the program started: `jobs`
+ * loops split; `own_s`, seconds the calling thread spent on its parts;
+ * `others_s`, the seconds of the slowest other thread's part, summed over
+ * the jobs; `wait_s`, seconds the calling thread waited after its part
+ * for the others to finish.  Every thread gets the same amount of work,
+ * so wait_s is what uneven cores (or one core busy with something else)
+ * cost.  All zero without the pool. */
+typedef struct nnrt_pool_stats {
+    unsigned long jobs;
+    double own_s, others_s, wait_s;
+} nnrt_pool_stats;
+
+/* Copies the counts so far into *s (thread-safe against a running job:
+ * the counts of the jobs finished before the call). */
+void nnrt_pool_stats_get(nnrt_pool_stats *s);
+
 /* Part t of `parts` over [0, n), boundaries rounded down to multiples of
  * `align` (0 counts as 1), as nnrt_parallel_split splits it
  * (nnrt_parallel_for: align 16). */

@@ -78,6 +78,11 @@ int nnrt_num_threads(void)
     return 1;
 }
 
+void nnrt_pool_stats_get(nnrt_pool_stats *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
 void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align)
 {
     (void)align;
@@ -102,6 +107,8 @@ static struct {
     nnrt_range_fn *fn;         /* the job: fn(ctx, part of [0, n)) */
     void *ctx;
     size_t n, align;
+    double part_s[NNRT_MAX_THREADS]; /* each thread's time on its part */
+    nnrt_pool_stats stats;     /* under lock */
 } pool = {.once = PTHREAD_ONCE_INIT,
           .busy = PTHREAD_MUTEX_INITIALIZER,
           .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -111,8 +118,10 @@ static void run_part(int t)
 {
     size_t lo, hi;
     nnrt_part(pool.n, pool.nthreads, t, pool.align, &lo, &hi);
+    const double start = nnrt_now();
     if (lo < hi)
         pool.fn(pool.ctx, lo, hi);
+    pool.part_s[t] = nnrt_now() - start;
 }
 
 static void *worker(void *arg)
@@ -208,9 +217,26 @@ void nnrt_parallel_split(nnrt_range_fn *fn, void *ctx, size_t n, size_t align)
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
     run_part(0);
+    const double done = nnrt_now();
     while (atomic_load_explicit(&pool.pending, memory_order_acquire) != 0)
         sched_yield();
+    double others = 0;
+    for (int t = 1; t < pool.nthreads; t++)
+        others = pool.part_s[t] > others ? pool.part_s[t] : others;
+    pthread_mutex_lock(&pool.lock);
+    pool.stats.jobs++;
+    pool.stats.own_s += pool.part_s[0];
+    pool.stats.others_s += others;
+    pool.stats.wait_s += nnrt_now() - done;
+    pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.busy);
+}
+
+void nnrt_pool_stats_get(nnrt_pool_stats *s)
+{
+    pthread_mutex_lock(&pool.lock);
+    *s = pool.stats;
+    pthread_mutex_unlock(&pool.lock);
 }
 
 #endif

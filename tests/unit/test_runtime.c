@@ -643,6 +643,30 @@ START_TEST(test_parallel_zero)
 }
 END_TEST
 
+/* Each split loop counts one job, with the time of its parts; loops that
+ * are not split count nothing. */
+START_TEST(test_pool_stats)
+{
+    nnrt_pool_stats a, b, c;
+    nnrt_pool_stats_get(&a);
+    check_visits(100000, 0, nnrt_num_threads()); /* three split loops */
+    nnrt_pool_stats_get(&b);
+    check_visits(1000, 0, 1); /* three loops too short to split */
+    nnrt_pool_stats_get(&c);
+    if (nnrt_num_threads() == 1) {
+        ck_assert_uint_eq(b.jobs, a.jobs);
+        ck_assert(b.own_s == a.own_s && b.others_s == a.others_s);
+    } else {
+        ck_assert_uint_eq(b.jobs, a.jobs + 3);
+        ck_assert(b.own_s > a.own_s);
+        ck_assert(b.others_s > a.others_s);
+        ck_assert(b.wait_s >= a.wait_s);
+    }
+    ck_assert_uint_eq(c.jobs, b.jobs);
+    ck_assert(c.own_s == b.own_s && c.wait_s == b.wait_s);
+}
+END_TEST
+
 /* -------------------------------------------------------- safetensors */
 
 /* Root of this test case's files, made by a fixture in the parent
@@ -1229,6 +1253,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_parallel_for_after_fork);
     tcase_add_test(tc, test_pool_blocks_signals);
     tcase_add_test(tc, test_parallel_zero);
+    tcase_add_test(tc, test_pool_stats);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("safetensors");
