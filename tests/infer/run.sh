@@ -125,6 +125,21 @@ pair() {
 	    "$pr_dir/$pr_name.o" $blas_libs -lm -o "$pr_dir/predict"
 }
 
+# native FROM DIR NAME REAL REF: FROM's pair recompiled with -O3
+# -march=native (-ffp-contract=off, so still no FMA), linked with
+# predict.c into DIR/predict, and its outputs equal to REF's bit for bit.
+# On a CPU with AVX-512 that turns on the pair's request for 512-bit
+# vectors; vectors of any width add each output's products in the same
+# order.
+native() {
+	mkdir -p "$2" &&
+	gcc $strict -O3 -march=native -ffp-contract=off $san -c "$1/$3.c" \
+	    -o "$2/$3.o" &&
+	gcc $harness -DMODEL="$3" -DMODEL_UPPER="$(upper "$3")" -DREAL="$4" \
+	    -include "$1/$3.h" "$here/predict.c" "$2/$3.o" -lm -o "$2/predict" &&
+	exact "$2" "$5"
+}
+
 # predict DIR REF [WEIGHTS]: DIR/predict on REF's inputs into DIR/y.bin.
 predict() {
 	"$1/predict" "$2/x.bin" "$1/y.bin" ${3:+"$3"}
@@ -232,6 +247,8 @@ for nn in "$root"/examples/*.nn "$here"/models/*.nn; do
 		pair "$nn" "$d/nb-w" "$name" float "" -- --no-blas --weights "$w"
 	check "$name: --no-blas --weights: outputs equal the training build's" \
 		exact "$d/nb-w" "$d/ref"
+	check "$name: --no-blas --weights, -O3 -march=native: equal outputs" \
+		native "$d/nb-w" "$d/nb-w-native" "$name" float "$d/ref"
 	check "$name: --no-blas --weights: -ffreestanding, only math symbols" \
 		freestanding "$d/nb-w" "$name"
 	check "$name: --no-blas --weights: SCRATCH_BYTES" \
