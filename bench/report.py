@@ -370,6 +370,18 @@ def section_compile(r, meta, out, summary):
     summary.append(["4 nnc build, 1000 layers: ms", fmt(1e3 * b1000 if b1000 else None), "", ""])
 
 
+def fashion_acts(meta):
+    return int(meta.get("fashion_acts") or BATCH * (256 + 128 + 10 + 10 + 256 + 128 + 10))
+
+
+def memory_estimate(meta, opt):
+    """Floats that training the Fashion MLP needs: data + parameters × (2 +
+    optimizer slots) + activations + the driver's row order and batch."""
+    data = (FASHION_ROWS + TEST_ROWS) * (PIXELS + 1)
+    driver = FASHION_ROWS * 2 + BATCH * (PIXELS + 1)  # size_t index = 2 floats
+    return data + PARAMS * (2 + OPT_SLOTS[opt]) + fashion_acts(meta) + driver
+
+
 def section_memory(r, meta, out, summary):
     out.append("## 5. Memory: peak RSS of Fashion training\n")
     out.append("Resident set of the training process: at start (before the data), with the "
@@ -387,7 +399,7 @@ def section_memory(r, meta, out, summary):
                          fmt((peak - start) / 1024)])
     out.append(table(["optimizer", "", "at start (MB)", "with data (MB)", "peak (MB)",
                       "peak − start (MB)"], rows))
-    acts = int(meta.get("fashion_acts") or BATCH * (256 + 128 + 10 + 10 + 256 + 128 + 10))
+    acts = fashion_acts(meta)
     mb = lambda floats: floats * 4 / 2**20
     data = (FASHION_ROWS + TEST_ROWS) * (PIXELS + 1)
     out.append("\nThe estimate, data + parameters × (2 + optimizer slots) + activations "
@@ -395,7 +407,7 @@ def section_memory(r, meta, out, summary):
     for opt in ("sgd", "adam"):
         slots = OPT_SLOTS[opt]
         driver = FASHION_ROWS * 2 + BATCH * (PIXELS + 1)  # size_t index = 2 floats
-        total = data + PARAMS * (2 + slots) + acts + driver
+        total = memory_estimate(meta, opt)
         rows = [["data: 60,000 + 10,000 rows × (784 pixels + 1 label)", fmt(mb(data))],
                 [f"parameters × (2 + {slots}): {PARAMS:,} × {2 + slots}", fmt(mb(PARAMS * (2 + slots)))],
                 [f"activations (the generated struct's `acts`, {acts:,} floats)", fmt(mb(acts))],
@@ -558,6 +570,96 @@ def section_limit(r, meta, out, summary):
     out.append("")
 
 
+def paired_accuracy(r, meta, opt):
+    """The mean over seeds of nnc's test accuracy minus PyTorch's, in points."""
+    metric = f"test_acc_{meta.get('accuracy_epochs')}ep"
+    impl, _ = best_torch(r, "fashion", opt, "epoch_s")
+    pairs = list(zip(r.all("fashion", opt, "nnc", metric),
+                     r.all("fashion", opt, impl, metric) if impl else []))
+    return statistics.mean(100 * (a - b) for a, b in pairs) if pairs else None
+
+
+def section_targets(r, meta, out):
+    """The targets of the performance issue, each against this run."""
+    rows = []
+
+    def row(what, goal, value, ok, note=""):
+        verdict = "n/a" if ok is None else ("met" if ok else "**not met**")
+        rows.append([what, goal, value, verdict, note])
+
+    toy = r.med("toy", "grades", "nnc", "us_per_step")
+    _, toy_t = best_torch(r, "toy", "grades", "us_per_step")
+    toy_f = r.med("toy", "grades", "fann", "us_per_step")
+    x = ratio(toy_t, toy)
+    row("toy step, nnc faster than PyTorch", "≥ 400×", f"{fmt(x)}×" if x else "n/a",
+        x >= 400 if x else None)
+    x = ratio(toy_f, toy)
+    row("toy step, nnc faster than FANN", "≥ 6×", f"{fmt(x)}×" if x else "n/a",
+        x >= 6 if x else None)
+    sgd = r.med("fashion", "sgd", "nnc", "epoch_s")
+    _, sgd_t = best_torch(r, "fashion", "sgd", "epoch_s")
+    x = ratio(sgd_t, sgd)
+    row("Fashion sgd epoch, nnc faster than PyTorch", "≥ 1.75×", f"{fmt(x)}×" if x else "n/a",
+        x >= 1.75 if x else None)
+    alone = r.med("sgemm", "epoch", "openblas", "gemm_s")
+    wait = r.med("fashion", "sgd", "nnc", "pool_wait_s")
+    x = ratio(sgd, alone)
+    note = ""
+    if x and wait is not None:
+        note = (f"{fmt(ratio(sgd - wait, alone))}× without the {fmt(wait)} s the program's "
+                "thread waits for the other core (section \"The distance to the limit\")")
+    row("Fashion sgd epoch / OpenBLAS's GEMMs alone", "≤ about 1.2×",
+        f"{fmt(x)}×" if x else "n/a", x <= 1.2 if x else None, note)
+    for opt in ("sgd", "adam"):
+        d = paired_accuracy(r, meta, opt)
+        row(f"test accuracy after {meta.get('accuracy_epochs')} epochs, {opt}, nnc − PyTorch",
+            "within 0.5 points", f"{d:+.2f} points" if d is not None else "n/a",
+            abs(d) <= 0.5 if d is not None else None)
+    nnc_impls = ["nnc"] + [i for i, _ in INFER_ONLY]
+    b1 = [v for v in (r.med("infer", "batch1", i, "us_per_sample") for i in nnc_impls) if v]
+    _, b1_t = best_torch(r, "infer", "batch1", "us_per_sample")
+    x = ratio(b1_t, min(b1)) if b1 else None
+    row("inference batch 1, nnc faster than PyTorch", "≥ 4×", f"{fmt(x)}×" if x else "n/a",
+        x >= 4 if x else None)
+    b256 = [v for v in (r.med("infer", "batch256", i, "samples_per_s") for i in nnc_impls) if v]
+    _, b256_t = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
+    x = ratio(max(b256), b256_t) if b256 else None
+    fresh = r.med("sgemm", "forward-256-fresh", "openblas", "us_per_call")
+    note = ""
+    if x and fresh:
+        note = (f"the most a `cblas_sgemm` caller can gain here: {fmt(256e6 / b256_t / fresh)}× "
+                "(section \"The distance to the limit\")")
+    row("inference batch 256, nnc faster than PyTorch", "≥ 1.3×", f"{fmt(x)}×" if x else "n/a",
+        x >= 1.3 if x else None, note)
+    check = r.med("compile", "check-1000", "nnc", "seconds")
+    build = r.med("compile", "build-1000", "nnc", "seconds")
+    if check and build:
+        row("nnc check / build, 1,000 layers", "< 100 ms",
+            f"{fmt(1e3 * check)} / {fmt(1e3 * build)} ms", max(check, build) < 0.1)
+    b250 = r.med("compile", "build-250", "nnc", "seconds")
+    b2000 = r.med("compile", "build-2000", "nnc", "seconds")
+    if b250 and b2000:
+        growth = (b2000 / 2000) / (b250 / 250)
+        row("nnc build, time per layer at 2,000 layers / at 250", "linear (about 1)",
+            f"{fmt(growth)}", growth < 1.5)
+    for opt in ("sgd", "adam"):
+        peak = r.med("memory", opt, "nnc", "rss_peak_kb")
+        start = r.med("memory", opt, "nnc", "rss_start_kb")
+        if peak is None or start is None:
+            continue
+        est = memory_estimate(meta, opt) * 4 / 1024
+        used = peak - start
+        row(f"peak RSS training Fashion, {opt} (peak − start against the estimate)",
+            "within 10 %", f"{fmt(used / 1024)} MB against {fmt(est / 1024)} MB "
+            f"({100 * (used - est) / est:+.1f} %)", abs(used - est) <= 0.1 * est)
+    out.append("## Targets\n")
+    out.append("The targets of the performance work (ratios side by side in this run; "
+               "\"met\" is this run's verdict, and a noisy machine moves the ratios from run "
+               "to run):\n")
+    out.append(table(["target", "goal", "this run", "", "note"], rows))
+    out.append("")
+
+
 def section_machine(meta, out):
     out.append("## Machine and libraries\n")
     rows = [
@@ -673,6 +775,8 @@ def report(work, md_path, svg_path):
     summary = [row[:len(header)] + [""] * (len(header) - len(row)) for row in summary]
     out.append(table(header, summary))
     out.append("")
+    if meta.get("have_data") == "1":
+        section_targets(r, meta, out)
     section_machine(meta, out)
     out.extend(body)
     section_reproduce(meta, commands, out)
