@@ -10,6 +10,13 @@
  *                                     NAME_predict(x, 1, y), each timed
  *     infer batch256  samples_per_s   256 / the median over CALLS256 calls
  *                                     of NAME_predict(x, 256, y)
+ * Compiled with -DBARE_GEMM=N0,N1,...,NL (the layer sizes), the batch-256
+ * loop also times, after each prediction, the forward GEMMs of that chain
+ * alone (cblas_sgemm, X Wᵀ per layer, random weights, nothing else) on the
+ * next 256 rows:
+ *     infer batch256  bare_gemm_us    the median of those
+ * so that the prediction and what OpenBLAS alone needs for it are
+ * measured in the same seconds.
  * IMPL names the build in the records: "nnc" for the training build,
  * "nnc-infer" and "nnc-infer-noblas" for `nnc build --infer-only
  * --max-batch 256`, with CBLAS and with --no-blas.
@@ -44,6 +51,51 @@
 #else
 #define PREDICT(x, n, y) FN(_predict)(m, x, n, y)
 static MODEL *m;
+#endif
+
+#ifdef BARE_GEMM
+#include <cblas.h>
+
+static const int bare_sizes[] = {BARE_GEMM};
+enum { BARE_LAYERS = sizeof bare_sizes / sizeof bare_sizes[0] - 1 };
+static float *bare_w[BARE_LAYERS], *bare_y[2];
+
+/* Random weights and two output buffers for 256 rows. */
+static void bare_setup(void)
+{
+    nnrt_rng rng;
+    nnrt_rng_seed(&rng, 1, 1);
+    int most = 1;
+    for (int l = 1; l <= BARE_LAYERS; l++) {
+        const size_t n = (size_t)bare_sizes[l] * (size_t)bare_sizes[l - 1];
+        bare_w[l - 1] = malloc(n * sizeof(float));
+        if (!bare_w[l - 1]) {
+            fprintf(stderr, "infer: out of memory\n");
+            exit(1);
+        }
+        for (size_t i = 0; i < n; i++)
+            bare_w[l - 1][i] = 2 * nnrt_rng_uniform_f32(&rng) - 1;
+        most = bare_sizes[l] > most ? bare_sizes[l] : most;
+    }
+    for (int k = 0; k < 2; k++)
+        if (!(bare_y[k] = calloc((size_t)most * 256, sizeof(float)))) {
+            fprintf(stderr, "infer: out of memory\n");
+            exit(1);
+        }
+}
+
+/* The forward GEMMs of the chain on 256 rows of x, nothing else. */
+static void bare_forward(const float *x)
+{
+    const float *in = x;
+    for (int l = 1; l <= BARE_LAYERS; l++) {
+        float *out = bare_y[l % 2];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 256, bare_sizes[l],
+                    bare_sizes[l - 1], 1.0f, in, bare_sizes[l - 1], bare_w[l - 1],
+                    bare_sizes[l - 1], 0.0f, out, bare_sizes[l]);
+        in = out;
+    }
+}
 #endif
 
 /* Reads the test images of DATA_DIR into *test; exits on failure. */
@@ -168,14 +220,33 @@ int main(int argc, char **argv)
     }
     record("infer", "batch1", impl, "us_per_sample", 1e6 * median(t, (size_t)calls1));
 
+#ifdef BARE_GEMM
+    double *tb = malloc((size_t)calls256 * sizeof *tb);
+    if (!tb) {
+        fprintf(stderr, "infer: out of memory\n");
+        return 1;
+    }
+    bare_setup();
+#endif
     for (long c = -5; c < calls256; c++) {
         const size_t first = (size_t)((c + 5) * 256) % (test.n - 256);
-        const double start = nnrt_now();
+        double start = nnrt_now();
         PREDICT(test.x + first * NIN, 256, y);
         if (c >= 0)
             t[c] = nnrt_now() - start;
+#ifdef BARE_GEMM
+        const size_t next = (first + 256) % (test.n - 256);
+        start = nnrt_now();
+        bare_forward(test.x + next * NIN);
+        if (c >= 0)
+            tb[c] = nnrt_now() - start;
+#endif
     }
     record("infer", "batch256", impl, "samples_per_s", 256 / median(t, (size_t)calls256));
+#ifdef BARE_GEMM
+    record("infer", "batch256", impl, "bare_gemm_us", 1e6 * median(tb, (size_t)calls256));
+    free(tb);
+#endif
 
     free(t);
     free(y);

@@ -244,12 +244,13 @@ model() {
 	done
 	mkdir -p "$gen/$out"
 	"$nnc" build "$nn" -o "$gen/$out" "$@"
-	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" $infer_only \
+	cc_c99 -I"$gen/$out" -I"$here" -DMODEL="$name" $infer_only $model_cflags \
 		-DMODEL_UPPER="$(echo "$name" | tr '[:lower:]' '[:upper:]')" \
 		-include "$gen/$out/$name.h" "$driver" "$gen/$out/$name.c" $libs $model_ldflags \
 		-o "$bin/$out"
 }
 model_ldflags=
+model_cflags=
 model "$root/examples/grades.nn" "$here/toy.c" toy
 # FANN's drivers; fann_toy links the toy's generated C for nnc's initial
 # weights.
@@ -289,6 +290,10 @@ if [ "$have_data" = 1 ]; then
 	infer_variants="nnc-infer:infer_only: nnc-infer-noblas:infer_only_noblas:--no-blas"
 	for variant in $infer_variants; do
 		IFS=: read -r impl out opt <<<"$variant"
+		# The CBLAS build also times the bare forward GEMMs beside its
+		# predictions (bench/infer.c, BARE_GEMM).
+		model_cflags=
+		[ "$impl" != nnc-infer ] || model_cflags="$(pkg-config --cflags openblas) -DBARE_GEMM=784,256,128,10"
 		if ! "$nnc" build --help 2>&1 | grep -q -- '--infer-only'; then
 			meta "infer_only_$impl" "n/a (not implemented yet)"
 		elif ! model "$here/models/fashion_sgd.nn" "$here/infer.c" "$out" --infer-only \
@@ -304,6 +309,7 @@ if [ "$have_data" = 1 ]; then
 			meta "infer_only_$impl" "built with nnc build --infer-only --max-batch 256 --weights W${opt:+ $opt}"
 		fi
 	done
+	model_cflags=
 fi
 
 # The scaling series: one model per point, all linked into one driver.
