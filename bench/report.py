@@ -529,23 +529,18 @@ def section_limit(r, meta, out, summary):
                    "GEMMs for PyTorch, so at this batch size nnc's lead can only come from "
                    "the work around them.")
         _, t256 = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
-        fresh = r.med("sgemm", "forward-256-fresh", "openblas", "us_per_call")
         bare = r.med("infer", "batch256", "nnc-infer", "bare_gemm_us")
         call = r.med("infer", "batch256", "nnc-infer", "samples_per_s")
-        if fresh:
-            out.append(f"  Called as the benchmark calls a prediction, on 256 other rows of "
-                       f"the test set each time, the same GEMMs take {fmt(fresh)} µs.")
         if bare and call:
             out.append(f"  `bench/infer.c` also times those GEMMs alone right after each of "
                        f"the inference-only CBLAS build's predictions, on the next 256 rows: "
                        f"{fmt(bare)} µs, against {fmt(256e6 / call)} µs for the whole "
                        f"prediction, which adds **{100 * (256e6 / call - bare) / bare:+.1f} %** "
                        "(bias, activations, softmax) to OpenBLAS's time.")
-        limit = bare or fresh
-        if t256 and limit:
+        if t256 and bare:
             out.append(f"  PyTorch's best batch-256 call takes {fmt(256e6 / t256)} µs: a "
                        "program that did nothing but these GEMMs would be "
-                       f"**{fmt(256e6 / t256 / limit)}×** faster than PyTorch, the most any "
+                       f"**{fmt(256e6 / t256 / bare)}×** faster than PyTorch, the most any "
                        "program calling OpenBLAS's `cblas_sgemm` can gain here.")
     gemv = [c for c in r.configs("sgemm") if c.startswith("gemv-")]
     gemm1 = [c for c in r.configs("sgemm") if c.startswith("gemm-1x")]
@@ -634,8 +629,7 @@ def section_targets(r, meta, out):
     b256 = [v for v in (r.med("infer", "batch256", i, "samples_per_s") for i in nnc_impls) if v]
     _, b256_t = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
     x = ratio(max(b256), b256_t) if b256 else None
-    limit = (r.med("infer", "batch256", "nnc-infer", "bare_gemm_us") or
-             r.med("sgemm", "forward-256-fresh", "openblas", "us_per_call"))
+    limit = r.med("infer", "batch256", "nnc-infer", "bare_gemm_us")
     note = ""
     if x and limit:
         note = (f"the most a `cblas_sgemm` caller can gain here: {fmt(256e6 / b256_t / limit)}× "

@@ -11,7 +11,6 @@
  * for each layer l with inputs I = N(l-1) and units U = Nl, b rows:
  *     forward  Z  = X W^T   NoTrans, Trans    m=b n=U k=I   beta 0
  *     backward dW += dZ^T X Trans, NoTrans    m=U n=I k=b   beta 1
- *                           (nnc: beta 0, or sgd's momentum: the same work)
  *     backward dX = dZ W    NoTrans, NoTrans  m=b n=I k=U   beta 0
  *                                             (not for the first layer)
  * Each shape is timed on its own (calls repeated for about SECONDS, the
@@ -26,11 +25,6 @@
  *     sgemm  gemm-1xUxI openblas  us_per_call   first layer: sgemv vs sgemm
  *     sgemm  forward-256 openblas us_per_call   the forward GEMMs of a
  *                                               256-row batch (inference)
- *     sgemm  forward-256-fresh openblas us_per_call   the same, one layer
- *                                               after the other, each call
- *                                               on 256 other rows of a
- *                                               32 MB input, as bench/infer.c
- *                                               and PyTorch's run get them
  * The matrices hold uniform random values in [-1, 1).
  *
  * --info prints what OpenBLAS made of this machine, as "key<TAB>value"
@@ -108,51 +102,6 @@ static double time_gemv(int m, int k)
         block[r] = (nnrt_now() - start) / (double)calls;
     }
     return median(block, 5);
-}
-
-/* The largest of sizes[1 .. layers]. */
-static size_t most_units(const int *sizes, int layers)
-{
-    size_t most = 1;
-    for (int l = 1; l <= layers; l++)
-        most = (size_t)sizes[l] > most ? (size_t)sizes[l] : most;
-    return most;
-}
-
-/* Seconds per forward pass of INFER_ROWS rows through the chain
- * sizes[0] -> ... -> sizes[layers] (weights from B, outputs in C), each
- * pass on other rows of a FRESH_MB input: the median over calls. */
-#define FRESH_MB 32
-static double time_forward_fresh(const int *sizes, int layers)
-{
-    const size_t rows = (size_t)INFER_ROWS * (size_t)sizes[0];
-    const size_t batches = ((size_t)FRESH_MB << 20) / (rows * sizeof(float));
-    float *x = malloc(batches * rows * sizeof *x);
-    float *y[2] = {malloc(most_units(sizes, layers) * INFER_ROWS * sizeof(float)),
-                   malloc(most_units(sizes, layers) * INFER_ROWS * sizeof(float))};
-    enum { CALLS = 200 };
-    double t[CALLS];
-    if (!x || !y[0] || !y[1] || batches < 2) {
-        free(x), free(y[0]), free(y[1]);
-        return 0;
-    }
-    for (size_t i = 0; i < batches * rows; i++)
-        x[i] = (float)(i % 255) / 255.0f;
-    for (int c = -5; c < CALLS; c++) {
-        const double start = nnrt_now();
-        const float *in = x + (size_t)(c + 5) % batches * rows;
-        for (int l = 1; l <= layers; l++) {
-            float *out = y[l % 2];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, INFER_ROWS,
-                        sizes[l], sizes[l - 1], 1.0f, in, sizes[l - 1], B,
-                        sizes[l - 1], 0.0f, out, sizes[l]);
-            in = out;
-        }
-        if (c >= 0)
-            t[c] = nnrt_now() - start;
-    }
-    free(x), free(y[0]), free(y[1]);
-    return median(t, CALLS);
 }
 
 /* Times one shape, records it, and returns its seconds per call. */
@@ -254,10 +203,6 @@ int main(int argc, char **argv)
         fwd += time_gemm(0, 1, INFER_ROWS, sizes[l], sizes[l - 1], 0.0f);
     snprintf(name, sizeof name, "forward-%d", INFER_ROWS);
     record("sgemm", name, "openblas", "us_per_call", 1e6 * fwd);
-    const double fresh = time_forward_fresh(sizes, layers);
-    snprintf(name, sizeof name, "forward-%d-fresh", INFER_ROWS);
-    if (fresh > 0)
-        record("sgemm", name, "openblas", "us_per_call", 1e6 * fresh);
 
     free(A);
     free(B);
