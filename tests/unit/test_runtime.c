@@ -389,7 +389,7 @@ END_TEST
 
 /* Big enough for nnrt_?gemm to split C over the runtime's threads: by
  * columns, by rows when A is transposed or C has fewer than 32 columns,
- * a single row (GEMV) by columns, and not at all when both are short. */
+ * and not at all for a single row (GEMV) or when both are short. */
 START_TEST(test_gemm_split)
 {
     nnrt_rng r;
@@ -402,6 +402,28 @@ START_TEST(test_gemm_split)
             check_gemm(_i, ta, tb, 20, 20, 300, 1, 0, &r);
             check_gemm(_i, ta, tb, 33, 33, 100, 2, 1, &r);
         }
+}
+END_TEST
+
+/* Which products the pool splits, counted by nnrt_pool_stats_get: a large
+ * one is one job, a single row none. */
+START_TEST(test_gemm_split_jobs)
+{
+#ifndef NNRT_NO_BLAS
+    enum { M = 67, N = 300, K = 400 };
+    float *a = calloc((size_t)M * K, sizeof *a), *b = calloc((size_t)K * N, sizeof *b);
+    float *c = calloc((size_t)M * N, sizeof *c);
+    ck_assert(a && b && c);
+    nnrt_pool_stats s0, s1, s2;
+    nnrt_pool_stats_get(&s0);
+    nnrt_sgemm(0, 0, 1, N, K, 1, a, K, b, N, 0, c, N); /* 120,000 MACs, one row */
+    nnrt_pool_stats_get(&s1);
+    nnrt_sgemm(0, 0, M, N, K, 1, a, K, b, N, 0, c, N);
+    nnrt_pool_stats_get(&s2);
+    ck_assert_uint_eq(s1.jobs, s0.jobs);
+    ck_assert_uint_eq(s2.jobs, s1.jobs + (nnrt_num_threads() > 1));
+    free(a), free(b), free(c);
+#endif
 }
 END_TEST
 
@@ -1242,6 +1264,7 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(tc, test_gemm_transposes, 0, 2);
     tcase_add_loop_test(tc, test_gemm_large, 0, 2);
     tcase_add_loop_test(tc, test_gemm_split, 0, 2);
+    tcase_add_test(tc, test_gemm_split_jobs);
     tcase_add_loop_test(tc, test_gemm_nan_semantics, 0, 2);
     tcase_add_test(tc, test_blas_core_for);
     suite_add_tcase(s, tc);
