@@ -109,13 +109,9 @@ DEFINE_GEMM_REF(nnrt_dgemm_ref, double)
  * runtime's threads (pool.c) into parts whose boundaries fall on multiples
  * of 16, each an ordinary product (BLAS on one thread) of the slices of A
  * or B it needs: C by columns, but by rows when A is transposed (and by the
- * other dimension when the first has fewer than 32).  A single row
- * (m == 1, the GEMV above) is not split: a prediction of one row is over
- * in a few microseconds, and waiting for the other threads' parts made it
- * slower, not faster (Fashion MLP, side by side: 5 to 13 % slower split,
- * and unsteady when another core is busy).  For the products of
+ * other dimension when the first has fewer than 32).  For the products of
  * a dense layer that is a split by the layer's units: the forward Z = X Wᵀ
- * by columns (units, rows of W), the weight gradient
+ * and the batch-1 GEMV by columns (units, rows of W), the weight gradient
  * dW = dZᵀ X by rows (units again), so a thread finds the rows of W and dW
  * it worked on in its own cache, for the next product and for the
  * optimizer update (measured: 7 % off a Fashion-MNIST step against a
@@ -172,7 +168,7 @@ static void blas_one_thread(void)
         if ((by_rows ? m : n) < 32)                                         \
             by_rows = !by_rows;                                             \
         const int dim = by_rows ? m : n;                                    \
-        if (dim >= 32 && k > 0 && alpha != 0 && m > 1 &&                    \
+        if (dim >= 32 && k > 0 && alpha != 0 &&                             \
                 (double)m * n * k >= NNRT_SPLIT_MIN &&                      \
                 nnrt_num_threads() > 1) {                                   \
             pthread_once(&blas_one_thread_once, blas_one_thread);           \

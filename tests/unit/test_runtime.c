@@ -389,7 +389,7 @@ END_TEST
 
 /* Big enough for nnrt_?gemm to split C over the runtime's threads: by
  * columns, by rows when A is transposed or C has fewer than 32 columns,
- * and not at all for a single row (GEMV) or when both are short. */
+ * a single row (GEMV) by columns, and not at all when both are short. */
 START_TEST(test_gemm_split)
 {
     nnrt_rng r;
@@ -405,8 +405,9 @@ START_TEST(test_gemm_split)
 }
 END_TEST
 
-/* Which products the pool splits, counted by nnrt_pool_stats_get: a large
- * one is one job, a single row none. */
+/* Which products the pool splits, counted by nnrt_pool_stats_get: one
+ * job each for a large product and a large single row (GEMV), none for a
+ * small one. */
 START_TEST(test_gemm_split_jobs)
 {
 #ifndef NNRT_NO_BLAS
@@ -414,14 +415,18 @@ START_TEST(test_gemm_split_jobs)
     float *a = calloc((size_t)M * K, sizeof *a), *b = calloc((size_t)K * N, sizeof *b);
     float *c = calloc((size_t)M * N, sizeof *c);
     ck_assert(a && b && c);
-    nnrt_pool_stats s0, s1, s2;
+    const unsigned long split = nnrt_num_threads() > 1;
+    nnrt_pool_stats s0, s1, s2, s3;
     nnrt_pool_stats_get(&s0);
     nnrt_sgemm(0, 0, 1, N, K, 1, a, K, b, N, 0, c, N); /* 120,000 MACs, one row */
     nnrt_pool_stats_get(&s1);
     nnrt_sgemm(0, 0, M, N, K, 1, a, K, b, N, 0, c, N);
     nnrt_pool_stats_get(&s2);
-    ck_assert_uint_eq(s1.jobs, s0.jobs);
-    ck_assert_uint_eq(s2.jobs, s1.jobs + (nnrt_num_threads() > 1));
+    nnrt_sgemm(0, 0, 2, N, 100, 1, a, 100, b, N, 0, c, N); /* 60,000 MACs */
+    nnrt_pool_stats_get(&s3);
+    ck_assert_uint_eq(s1.jobs, s0.jobs + split);
+    ck_assert_uint_eq(s2.jobs, s1.jobs + split);
+    ck_assert_uint_eq(s3.jobs, s2.jobs);
     free(a), free(b), free(c);
 #endif
 }
