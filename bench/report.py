@@ -540,8 +540,8 @@ def section_limit(r, meta, out, summary):
         if t256 and bare:
             out.append(f"  PyTorch's best batch-256 call takes {fmt(256e6 / t256)} µs: a "
                        "program that did nothing but these GEMMs would be "
-                       f"**{fmt(256e6 / t256 / bare)}×** faster than PyTorch, the most any "
-                       "program calling OpenBLAS's `cblas_sgemm` can gain here.")
+                       f"**{fmt(256e6 / t256 / bare)}×** as fast as PyTorch, the most any "
+                       "program calling OpenBLAS's `cblas_sgemm` can reach here.")
     gemv = [c for c in r.configs("sgemm") if c.startswith("gemv-")]
     gemm1 = [c for c in r.configs("sgemm") if c.startswith("gemm-1x")]
     if gemv and gemm1:
@@ -562,7 +562,7 @@ def section_limit(r, meta, out, summary):
                        "its first layer is most of them: PyTorch's best one-row call takes "
                        f"{fmt(t1)} µs, so a program whose whole prediction took no longer "
                        f"than OpenBLAS's GEMV of the first layer alone would be "
-                       f"**{fmt(t1 / gemv1)}×** faster than PyTorch.")
+                       f"**{fmt(t1 / gemv1)}×** as fast as PyTorch.")
     core = meta.get("openblas_core", "?")
     forced = meta.get("openblas_coretype_set")
     if forced:
@@ -647,7 +647,7 @@ def section_targets(r, meta, out):
     limit = r.med("infer", "batch256", "nnc-infer", "bare_gemm_us")
     note = ""
     if x and limit:
-        note = (f"the most a `cblas_sgemm` caller can gain here: {fmt(256e6 / b256_t / limit)}× "
+        note = (f"the most a `cblas_sgemm` caller can reach here: {fmt(256e6 / b256_t / limit)}× "
                 "(section \"The distance to the limit\")")
     row("inference batch 256, nnc faster than PyTorch", "≥ 1.3×", f"{fmt(x)}×" if x else "n/a",
         x >= 1.3 if x else None, note)
