@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "nnc.h"
+#include "nnrt.h"
 
 /* ---- growable text ------------------------------------------------------ */
 
@@ -2019,7 +2020,7 @@ static void emit_metrics(Emitter *E)
  * and the clearing of their gradients over the runtime's threads
  * (nnrt_parallel_for, which splits loops of this length and longer);
  * smaller ones do both inline. */
-#define EMIT_PARALLEL_MIN 32768
+#define EMIT_PARALLEL_MIN NNRT_PARALLEL_MIN
 
 static void emit_update(Emitter *E)
 {

@@ -139,9 +139,12 @@ void nnrt_dgemm_ref(int trans_a, int trans_b, int m, int n, int k,
 /* The work on elements [lo, hi) of a loop over [0, n). */
 typedef void nnrt_range_fn(void *ctx, size_t lo, size_t hi);
 
+/* nnrt_parallel_for splits loops of at least this many elements. */
+#define NNRT_PARALLEL_MIN 32768
+
 /* Runs fn over [0, n) split into one contiguous part per thread (the
  * caller computes part 0), and returns when every part is done.  Loops
- * shorter than 32768 elements, a pool of one thread, and calls made while
+ * shorter than NNRT_PARALLEL_MIN, a pool of one thread, and calls made while
  * another call runs are not split: fn(ctx, 0, n) on the calling thread.
  * Part boundaries fall on multiples of 16 elements.  The pool starts on
  * the first call that is split; NNRT_NUM_THREADS sets its size (default:

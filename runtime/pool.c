@@ -52,9 +52,6 @@ void nnrt_part(size_t n, int parts, int t, size_t align, size_t *lo,
     *hi = t == parts - 1 ? n : b / align * align;
 }
 
-/* Threads are worth starting only for loops at least this long. */
-#define NNRT_PARALLEL_MIN 32768
-
 /* The number of threads NNRT_NUM_THREADS asks for (or the CPUs online
  * when it is unset or not a number), clamped to [1, NNRT_MAX_THREADS]. */
 int nnrt_threads_wanted(const char *env, long cpus)
