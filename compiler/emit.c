@@ -3018,15 +3018,17 @@ static void emit_public(Emitter *E)
 			"const $T scale = ($T)(1.0 / (double)(n ? n : 1));\n"
 			"double sum = 0;\n");
 	}
-	if (p->training) {
-		if (direct)
-			;
-		else if (p->nparams >= EMIT_PARALLEL_MIN)
+	/* Cleared gradients to add to (a direct build's first chunk writes
+	 * them with beta 0 instead). */
+	if (p->training && !direct) {
+		if (p->nparams >= EMIT_PARALLEL_MIN)
 			emit_code(E, "nnrt_parallel_zero(m->grads, $U_PARAM_COUNT, "
 			          "sizeof *m->grads);\n");
 		else
 			emit_code(E, "memset(m->grads, 0, sizeof *m->grads * "
 			          "$U_PARAM_COUNT);\n");
+	}
+	if (p->training) {
 		emit_code(E,
 			"for (size_t i = 0; i < n; i += $U_BATCH) {\n"
 			"const int rows = $M_rows(n, i);\n"
@@ -3469,9 +3471,9 @@ static void emit_header(Emitter *E, EmitBuf *out)
 		"$T *$M_params($M *m);\n");
 	if (p->training && (fold_velocity(E) || fold_params(E)))
 		emit_code(E,
-			"/* The gradient of the last compute_gradients, same layout\n"
-			" * (train_batch folds it into sgd's step as the backward pass\n"
-			" * computes it, and does not keep it). */\n");
+			"/* The gradient of the last compute_gradients, same layout.  After\n"
+			" * train_batch the block holds nothing to rely on: sgd folds the\n"
+			" * gradient into its step as the backward pass computes it. */\n");
 	else if (p->training)
 		emit_code(E,
 			"/* The gradient of the last compute_gradients or train_batch, same\n"
