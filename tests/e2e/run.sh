@@ -133,6 +133,23 @@ cache_hit() {
 }
 check "a second run hits the cache and does not recompile" cache_hit
 
+# nnc checks the trainer's options before it compiles a trainer, from its
+# own list (compiler/main.c); the trainer parses them from runtime/cli.c.
+# Both --help texts must list the same options for each command (nnc's
+# own --model and --verbose, and the trainer's --help, aside).
+same_options() {
+	exe=$(ls "$NNC_CACHE_DIR"/*/xor) || return 1
+	for mode in train eval predict; do
+		"$exe" "$mode" --help 2>&1 | grep -o -- '^  --[a-z-]*' |
+			grep -v -x -e '  --help' | sort >trainer.opts
+		"$nnc" "$mode" --help 2>&1 | grep -o -- '^  --[a-z-]*' |
+			grep -v -x -e '  --model' -e '  --verbose' | sort >nnc.opts
+		[ -s trainer.opts ] || return 1
+		diff -u trainer.opts nnc.opts || return 1
+	done
+}
+check "nnc train, eval and predict list the trainer's own options" same_options
+
 cache_miss_verbose() {
 	cp xor.nn xor2.nn
 	echo "# a comment changes the banner, so the sources" >>xor2.nn
