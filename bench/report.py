@@ -123,6 +123,27 @@ def best_torch(r, workload, config, metric, lower_is_better=True):
     return best
 
 
+def accuracy_diffs(r, meta, opt):
+    """nnc's test accuracy minus PyTorch's (its faster thread setting), in
+    points, seed by seed: round r of both runs seed r."""
+    metric = f"test_acc_{meta.get('accuracy_epochs')}ep"
+    impl, _ = best_torch(r, "fashion", opt, "epoch_s")
+    pairs = zip(r.all("fashion", opt, "nnc", metric),
+                r.all("fashion", opt, impl, metric) if impl else [])
+    return [100 * (a - b) for a, b in pairs]
+
+
+def best_nnc(r, config, metric, lower_is_better):
+    """(label, median) of the fastest nnc build at inference, or ("", None)."""
+    best = ("", None)
+    for impl, label in [("nnc", "training build")] + [(i, n[5:]) for i, n in INFER_ONLY]:
+        v = r.med("infer", config, impl, metric)
+        if v is not None and (best[1] is None or
+                              (v < best[1] if lower_is_better else v > best[1])):
+            best = (label, v)
+    return best
+
+
 def spread(values):
     if len(values) < 2:
         return ""
@@ -254,11 +275,8 @@ def section_fashion(r, meta, out, summary):
         acc_n = r.med("fashion", opt, "nnc", acc_metric)
         acc_t = r.med("fashion", opt, impl, acc_metric) if impl else None
         line = f"- {opt}: nnc / PyTorch time **{fmt(ratio(nnc, best))}**"
-        pairs = list(zip(r.all("fashion", opt, "nnc", acc_metric),
-                         r.all("fashion", opt, impl, acc_metric) if impl else []))
-        if pairs:
-            # Round r of both runs seed r: compare seed with seed.
-            diffs = [100 * (a - b) for a, b in pairs]
+        diffs = accuracy_diffs(r, meta, opt)
+        if diffs:
             diff = statistics.mean(diffs)
             line += (f"; accuracy nnc − PyTorch = {diff:+.2f} points, the mean over "
                      f"{len(diffs)} seed(s) "
@@ -316,21 +334,9 @@ def section_infer(r, meta, out, summary):
         rows.append([name, fmt(r.med("infer", "batch1", impl, "us_per_sample")),
                      fmt(r.med("infer", "batch256", impl, "samples_per_s"))])
     out.append(table(["", "batch 1: µs per sample", "batch 256: samples per second"], rows))
-    variants = [("nnc", "training build")] + [(i, n[5:]) for i, n in INFER_ONLY]
-
-    def best_nnc(config, metric, lower_is_better):
-        """(label, median) of the fastest nnc build, or ("", None)."""
-        best = ("", None)
-        for impl, label in variants:
-            v = r.med("infer", config, impl, metric)
-            if v is not None and (best[1] is None or
-                                  (v < best[1] if lower_is_better else v > best[1])):
-                best = (label, v)
-        return best
-
-    which1, nnc1 = best_nnc("batch1", "us_per_sample", True)
+    which1, nnc1 = best_nnc(r, "batch1", "us_per_sample", True)
     _, t1 = best_torch(r, "infer", "batch1", "us_per_sample")
-    which256, nnc256 = best_nnc("batch256", "samples_per_s", False)
+    which256, nnc256 = best_nnc(r, "batch256", "samples_per_s", False)
     _, t256 = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
     summary.append([f"3 infer batch 1: µs per sample (nnc: {which1 or 'n/a'})",
                     fmt(nnc1), fmt(t1), fmt(ratio(nnc1, t1))])
@@ -584,15 +590,6 @@ def section_limit(r, meta, out, summary):
     out.append("")
 
 
-def paired_accuracy(r, meta, opt):
-    """The mean over seeds of nnc's test accuracy minus PyTorch's, in points."""
-    metric = f"test_acc_{meta.get('accuracy_epochs')}ep"
-    impl, _ = best_torch(r, "fashion", opt, "epoch_s")
-    pairs = list(zip(r.all("fashion", opt, "nnc", metric),
-                     r.all("fashion", opt, impl, metric) if impl else []))
-    return statistics.mean(100 * (a - b) for a, b in pairs) if pairs else None
-
-
 def section_targets(r, meta, out):
     """The targets of the performance issue, each against this run."""
     rows = []
@@ -625,14 +622,14 @@ def section_targets(r, meta, out):
     row("Fashion sgd epoch / OpenBLAS's GEMMs alone", "≤ about 1.2×",
         f"{fmt(x)}×" if x else "n/a", x <= 1.2 if x else None, note)
     for opt in ("sgd", "adam"):
-        d = paired_accuracy(r, meta, opt)
+        diffs = accuracy_diffs(r, meta, opt)
+        d = statistics.mean(diffs) if diffs else None
         row(f"test accuracy after {meta.get('accuracy_epochs')} epochs, {opt}, nnc − PyTorch",
             "within 0.5 points", f"{d:+.2f} points" if d is not None else "n/a",
             abs(d) <= 0.5 if d is not None else None)
-    nnc_impls = ["nnc"] + [i for i, _ in INFER_ONLY]
-    b1 = [v for v in (r.med("infer", "batch1", i, "us_per_sample") for i in nnc_impls) if v]
+    _, b1 = best_nnc(r, "batch1", "us_per_sample", True)
     _, b1_t = best_torch(r, "infer", "batch1", "us_per_sample")
-    x = ratio(b1_t, min(b1)) if b1 else None
+    x = ratio(b1_t, b1)
     gemv = [c for c in r.configs("sgemm") if c.startswith("gemv-")]
     gemv1 = r.med("sgemm", gemv[0], "openblas", "us_per_call") if gemv else None
     note = ""
@@ -641,9 +638,9 @@ def section_targets(r, meta, out):
                 f"{fmt(b1_t / gemv1)}× (section \"The distance to the limit\")")
     row("inference batch 1, nnc faster than PyTorch", "≥ 4×", f"{fmt(x)}×" if x else "n/a",
         x >= 4 if x else None, note)
-    b256 = [v for v in (r.med("infer", "batch256", i, "samples_per_s") for i in nnc_impls) if v]
+    _, b256 = best_nnc(r, "batch256", "samples_per_s", False)
     _, b256_t = best_torch(r, "infer", "batch256", "samples_per_s", lower_is_better=False)
-    x = ratio(max(b256), b256_t) if b256 else None
+    x = ratio(b256, b256_t)
     limit = r.med("infer", "batch256", "nnc-infer", "bare_gemm_us")
     note = ""
     if x and limit:
