@@ -11,6 +11,7 @@
  * for each layer l with inputs I = N(l-1) and units U = Nl, b rows:
  *     forward  Z  = X W^T   NoTrans, Trans    m=b n=U k=I   beta 0
  *     backward dW += dZ^T X Trans, NoTrans    m=U n=I k=b   beta 1
+ *                           (nnc: beta 0, or sgd's momentum: the same work)
  *     backward dX = dZ W    NoTrans, NoTrans  m=b n=I k=U   beta 0
  *                                             (not for the first layer)
  * Each shape is timed on its own (calls repeated for about SECONDS, the

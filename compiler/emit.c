@@ -899,7 +899,7 @@ static bool direct_grads(Emitter *E)
 static bool fold_params(Emitter *E)
 {
 	const Optimizer *o = &E->m->train.opt;
-	return direct_grads(E) && o->kind == OPT_SGD && o->momentum == 0;
+	return E->direct && o->kind == OPT_SGD && o->momentum == 0;
 }
 
 /* sgd with momentum (not Nesterov's) on such a build: Keras's
@@ -909,7 +909,7 @@ static bool fold_params(Emitter *E)
 static bool fold_velocity(Emitter *E)
 {
 	const Optimizer *o = &E->m->train.opt;
-	return direct_grads(E) && o->kind == OPT_SGD && o->momentum > 0 &&
+	return E->direct && o->kind == OPT_SGD && o->momentum > 0 &&
 	       o->nesterov == 0;
 }
 
@@ -1545,7 +1545,7 @@ static void bwd_dense_gemm(Emitter *E, const NodePlan *np)
 	int64_t O = n->units;
 	bool act = !np->fused && n->act.kind != ACT_LINEAR;
 	bool soft = n->act.kind == ACT_SOFTMAX && !np->fused;
-	bool direct = direct_grads(E);
+	bool direct = E->direct;
 	const char *dst = direct ? "d->" : "m->g.";
 	emit_brace(E);
 	emit_line(E, "%s *dz = %s; /* %s, dL/dz in place of dL/dy */", E->T,
@@ -1691,7 +1691,7 @@ static void emit_backward(Emitter *E)
 		emit_backward_fm(E);
 		return;
 	}
-	const bool direct = direct_grads(E);
+	const bool direct = E->direct;
 	if (direct) {
 		emit_line(E, "/* The backward pass over the n rows of the last "
 		          "forward pass: d = alpha *");
@@ -2311,6 +2311,10 @@ static void emit_create(Emitter *E)
 	emit_line(E, "%s_destroy(m);", E->M);
 	emit_line(E, "return NULL;");
 	emit_close(E);
+	/* The named views: parameters, gradients, and sgd's folded velocity. */
+	static const char *const view[] = {"p", "g", "v"};
+	static const char *const block[] = {"params", "grads", "opt"};
+	const int views = !p->training ? 1 : fold_velocity(E) ? 3 : 2;
 	bool any_dense = false;
 	for (int i = 0; i < m->nnodes; i++) {
 		const NodePlan *np = &p->nodes[i];
@@ -2318,15 +2322,12 @@ static void emit_create(Emitter *E)
 		if (n->op != OP_DENSE)
 			continue;
 		any_dense = true;
-		int views = !p->training ? 1 : fold_velocity(E) ? 3 : 2;
 		for (int g = 0; g < views; g++) {
-			const char *s = (const char *[]){"p", "g", "v"}[g];
-			const char *blk = (const char *[]){"params", "grads", "opt"}[g];
-			emit_line(E, "m->%s.%s_weight = m->%s + %" PRId64 ";", s, n->name,
-			          blk, np->weight);
+			emit_line(E, "m->%s.%s_weight = m->%s + %" PRId64 ";", view[g],
+			          n->name, block[g], np->weight);
 			if (n->use_bias)
-				emit_line(E, "m->%s.%s_bias = m->%s + %" PRId64 ";", s,
-				          n->name, blk, np->bias);
+				emit_line(E, "m->%s.%s_bias = m->%s + %" PRId64 ";", view[g],
+				          n->name, block[g], np->bias);
 		}
 	}
 	for (int pass = 0; pass < 2; pass++)
@@ -2994,7 +2995,7 @@ static void emit_public(Emitter *E)
 	emit_close(E);
 	emit_blank(E);
 
-	const bool direct = direct_grads(E);
+	const bool direct = E->direct;
 	if (p->training && direct) {
 		emit_code(E,
 			"/* Forward (training) and backward over rows [0, n) in chunks of\n"
@@ -3512,6 +3513,7 @@ void emit_setup(Emitter *E, Arena *a, const IrProgram *prog,
 		if (*s >= 'a' && *s <= 'z')
 			*s = (char)(*s - 'a' + 'A');
 	E->U = upper;
+	E->direct = direct_grads(E);
 }
 
 bool emit_model(FILE *h, FILE *c, Arena *a, const IrProgram *prog,

@@ -663,6 +663,9 @@ typedef struct Emitter {
 	bool helper[H_COUNT];
 	bool *custom_f, *custom_df;    /* per CustomAct of prog->acts */
 	bool used_x;               /* the current function read "x" */
+	bool direct;               /* the backward pass writes the gradients
+	                              with its GEMMs' alpha and beta (emit.c,
+	                              direct_grads) */
 	bool infer;                /* the inference-only build: buffers are
 	                              locals, parameters static arrays (see
 	                              emit_y_of, emit_param_of) */
